@@ -1,0 +1,19 @@
+//! `lab-kit`: the few things every lab server has in common, so each lab's code is only its lesson.
+//!
+//! The harness (`lab-harness`) starts a lab server as a child process and relies on a small contract:
+//!
+//! - the server takes `--variant NAME` and `--port N` (`0` = let the OS choose) — see [`ServerArgs`];
+//! - its first line on stdout is `listening on ADDR` — printed by [`serve`];
+//! - `GET /healthz` answers 200 once it is ready, `GET /stats` answers a JSON object of counters — see
+//!   [`Counters`] and [`with_standard_routes`];
+//! - SIGTERM (and Ctrl-C) stop it gracefully: in-flight requests finish, then the process exits.
+//!
+//! This crate is small on purpose: every lab compiles it, and none of them should pay for the harness.
+
+mod args;
+mod counters;
+mod serve;
+
+pub use args::{RuntimeFlavor, ServerArgs};
+pub use counters::Counters;
+pub use serve::{bind, build_runtime, serve, shutdown_signal, with_standard_routes};

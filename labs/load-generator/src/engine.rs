@@ -1,0 +1,435 @@
+//! The engine: threads, keep-alive connections, and the send loops of the open and closed models.
+//!
+//! # Threads (wrk's model)
+//!
+//! Each of `threads` OS threads runs its own single-threaded tokio runtime with its own share of the connections
+//! and its own [`Recorder`]: nothing is shared on the hot path but one relaxed atomic for the progress bar. In the
+//! open model, thread `k` of `T` sends the requests whose global index `i` has `i % T == k`, so the threads
+//! interleave on one schedule without talking.
+//!
+//! # The open model without coordinated omission
+//!
+//! A connection that is free *claims* the next index `i` and looks at its due time:
+//!
+//! - due in the future: it sleeps until then and sends. Its latency is measured from the moment it actually woke —
+//!   the timer's lateness is the generator's fault, not the server's, and is recorded apart as *send lag*;
+//! - already past: every connection was busy, because the server is slow. The request has been waiting in our
+//!   queue, just as a user's would, so its latency is measured **from the due time**. That is the correction.
+//!
+//! Requests not sent by the run's deadline (the schedule's end plus a drain grace) are *dropped*: counted, and
+//! recorded at the time they had waited by then — a lower bound, never silently left out.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{HeaderValue, CONNECTION, HOST};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::net::TcpStream;
+
+use crate::recorder::{micros, Outcome, Recorder, LATE_AFTER};
+use crate::report::{self, LoadReport, ThreadUsage};
+use crate::scenario::RequestSpec;
+use crate::schedule::{Mode, Schedule};
+use crate::target::Target;
+
+/// Everything a run needs to know.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Where requests go.
+    pub target: Target,
+    /// What to send (weighted); at least one.
+    pub requests: Vec<RequestSpec>,
+    /// Open or closed model.
+    pub mode: Mode,
+    /// Connections in total (open model: the most requests in flight at once).
+    pub connections: usize,
+    /// Generator threads.
+    pub threads: usize,
+    /// Longest wait for one response.
+    pub timeout: Duration,
+    /// Open a new TCP connection for every request (`Connection: close`), timing the connect apart.
+    pub new_connection_per_request: bool,
+    /// Keep per-second histograms for an HdrHistogram interval log.
+    pub keep_intervals: bool,
+    /// Completed requests so far, for a progress bar; the engine only adds to it.
+    pub progress: Arc<AtomicU64>,
+}
+
+impl Plan {
+    /// A plan with the defaults of `cargo xtask load`: 16 connections, 1 thread, 10 s timeout, keep-alive.
+    pub fn new(target: Target, requests: Vec<RequestSpec>, mode: Mode) -> Plan {
+        Plan {
+            target,
+            requests,
+            mode,
+            connections: 16,
+            threads: 1,
+            timeout: Duration::from_secs(10),
+            new_connection_per_request: false,
+            keep_intervals: false,
+            progress: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// A run that could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Every connection attempt failed and no response ever arrived.
+    #[error("{addr} is unreachable: {errors} connection errors and not one response (last error: {last})")]
+    Unreachable {
+        /// The target.
+        addr: std::net::SocketAddr,
+        /// Connection attempts that failed.
+        errors: u64,
+        /// The last error seen.
+        last: String,
+    },
+    /// The plan cannot run as given.
+    #[error("invalid load plan: {0}")]
+    Plan(String),
+    /// The runtime could not start.
+    #[error("starting the generator: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Give up on an unreachable target after this many connection errors with no response at all.
+const UNREACHABLE_AFTER: u64 = 100;
+
+/// State shared by all threads: read-mostly, touched at most once per request.
+struct Shared {
+    t0: Instant,
+    abort: AtomicBool,
+    any_response: AtomicBool,
+    connect_errors: AtomicU64,
+    last_error: Mutex<String>,
+}
+
+/// Runs the plan to completion and reports.
+pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
+    if plan.requests.is_empty() {
+        return Err(LoadError::Plan("no request to send".into()));
+    }
+    if plan.connections == 0 || plan.threads == 0 || plan.threads > plan.connections {
+        return Err(LoadError::Plan(format!(
+            "need at least one connection per thread (connections {}, threads {})",
+            plan.connections, plan.threads
+        )));
+    }
+    if let Mode::FixedRate { phases } = &plan.mode {
+        if phases.iter().any(|p| p.to_rps <= 0.0 || p.from_rps < 0.0 || p.duration.is_zero()) {
+            return Err(LoadError::Plan("every phase needs a positive rate and duration".into()));
+        }
+    }
+    let schedule = match &plan.mode {
+        Mode::FixedRate { phases } => Some(Arc::new(Schedule::new(phases))),
+        Mode::Closed { .. } => None,
+    };
+    // A short head start lets every connection open before the first request is due.
+    let shared = Arc::new(Shared {
+        t0: Instant::now() + Duration::from_millis(50),
+        abort: AtomicBool::new(false),
+        any_response: AtomicBool::new(false),
+        connect_errors: AtomicU64::new(0),
+        last_error: Mutex::new(String::new()),
+    });
+    let plan = Arc::new(plan.clone());
+    let handles: Vec<_> = (0..plan.threads)
+        .map(|k| {
+            let (plan, shared, schedule) = (plan.clone(), shared.clone(), schedule.clone());
+            std::thread::Builder::new()
+                .name(format!("load-{k}"))
+                .spawn(move || run_thread(k, &plan, &shared, schedule.as_deref()))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut merged = Recorder::new(plan.requests.len(), plan.keep_intervals);
+    let mut usage = Vec::new();
+    for handle in handles {
+        let (recorder, thread_usage) = handle.join().expect("a generator thread panicked")?;
+        merged.merge(&recorder);
+        usage.push(thread_usage);
+    }
+    if shared.abort.load(Ordering::Relaxed) {
+        return Err(LoadError::Unreachable {
+            addr: plan.target.addr,
+            errors: shared.connect_errors.load(Ordering::Relaxed),
+            last: shared.last_error.lock().unwrap().clone(),
+        });
+    }
+    Ok(report::build(&plan, schedule.as_deref(), &merged, &usage))
+}
+
+fn run_thread(k: usize, plan: &Plan, shared: &Shared, schedule: Option<&Schedule>) -> std::io::Result<(Recorder, ThreadUsage)> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let started = Instant::now();
+    let cpu_before = crate::proc_stat::thread_cpu_time();
+    let recorder = Rc::new(RefCell::new(Recorder::new(plan.requests.len(), plan.keep_intervals)));
+    let local = tokio::task::LocalSet::new();
+    // This thread's share of the connections: spread the remainder over the first threads.
+    let connections = plan.connections / plan.threads + usize::from(k < plan.connections % plan.threads);
+    let next = Rc::new(Cell::new(0u64));
+    local.block_on(&runtime, async {
+        let workers: Vec<_> = (0..connections)
+            .map(|c| {
+                let worker = Worker {
+                    plan,
+                    shared,
+                    recorder: recorder.clone(),
+                    rng: SmallRng::seed_from_u64((k * 7919 + c) as u64),
+                    sender: None,
+                    path: String::new(),
+                    uris: plan.requests.iter().map(|r| r.path.is_static().then(|| Uri::try_from(r.path.source()).ok()).flatten()).collect(),
+                    close: HeaderValue::from_static("close"),
+                };
+                // The futures borrow `plan` and `shared`: they are all driven to the end inside this call.
+                Box::pin(run_worker(worker, k, next.clone(), schedule))
+            })
+            .collect();
+        join_all(workers).await;
+    });
+    let wall = started.elapsed();
+    let cpu = match (cpu_before, crate::proc_stat::thread_cpu_time()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    drop(local);
+    let recorder = Rc::try_unwrap(recorder).map(RefCell::into_inner).unwrap_or_else(|rc| rc.borrow().clone());
+    Ok((recorder, ThreadUsage { wall, cpu }))
+}
+
+/// Polls every future to completion on the current task (a tiny `join_all`; all futures are local).
+async fn join_all<F: std::future::Future<Output = ()> + Unpin>(mut futures: Vec<F>) {
+    std::future::poll_fn(|cx| {
+        futures.retain_mut(|f| std::pin::Pin::new(f).poll(cx).is_pending());
+        if futures.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+/// One connection's loop.
+struct Worker<'a> {
+    plan: &'a Plan,
+    shared: &'a Shared,
+    recorder: Rc<RefCell<Recorder>>,
+    rng: SmallRng,
+    sender: Option<SendRequest<Full<Bytes>>>,
+    path: String,
+    uris: Vec<Option<Uri>>,
+    close: HeaderValue,
+}
+
+async fn run_worker(mut w: Worker<'_>, k: usize, next: Rc<Cell<u64>>, schedule: Option<&Schedule>) {
+    if !w.plan.new_connection_per_request {
+        // Open the connection before t0 so the first request does not pay for it.
+        if let Ok(sender) = w.connect().await {
+            w.sender = Some(sender);
+        }
+    }
+    match (schedule, &w.plan.mode) {
+        (Some(schedule), _) => open_loop(&mut w, k, &next, schedule).await,
+        (None, Mode::Closed { warmup, duration }) => closed_loop(&mut w, k, &next, *warmup, *duration).await,
+        (None, Mode::FixedRate { .. }) => unreachable!("fixed rate always has a schedule"),
+    }
+}
+
+async fn open_loop(w: &mut Worker<'_>, k: usize, next: &Cell<u64>, schedule: &Schedule) {
+    let threads = w.plan.threads as u64;
+    let total = schedule.total();
+    let mine = (total + threads - 1 - k as u64) / threads; // indices i < total with i % threads == k
+    let t0 = w.shared.t0;
+    let grace = (schedule.length() / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
+    let deadline = t0 + schedule.length() + grace;
+    loop {
+        if w.shared.abort.load(Ordering::Relaxed) {
+            return;
+        }
+        let local = next.get();
+        if local >= mine {
+            return;
+        }
+        next.set(local + 1);
+        let seq = local * threads + k as u64;
+        let (offset, steady) = schedule.due(seq);
+        let due = t0 + offset;
+        let now = Instant::now();
+        if now >= deadline {
+            // Never sent. Record how long it had waited by the deadline: a lower bound, not an omission.
+            let mut rec = w.recorder.borrow_mut();
+            rec.dropped += 1;
+            if steady {
+                let name = pick(&w.plan.requests, &mut w.rng);
+                rec.record(name, Outcome::Timeout, deadline - due, None, deadline - t0);
+            }
+            continue;
+        }
+        let start = if due > now {
+            tokio::time::sleep_until(due.into()).await;
+            let woke = Instant::now();
+            w.recorder.borrow_mut().send_lag.saturating_record(micros(woke - due));
+            woke
+        } else {
+            if steady && now - due > LATE_AFTER {
+                w.recorder.borrow_mut().late += 1;
+            }
+            due
+        };
+        let (name, outcome, sent, done) = w.exchange(seq, deadline).await;
+        let mut rec = w.recorder.borrow_mut();
+        rec.tick(done - t0);
+        if steady {
+            rec.record(name, outcome, done - start, sent.map(|s| done - s), done - t0);
+        }
+    }
+}
+
+async fn closed_loop(w: &mut Worker<'_>, k: usize, next: &Cell<u64>, warmup: Duration, duration: Duration) {
+    let t0 = w.shared.t0;
+    tokio::time::sleep_until(t0.into()).await;
+    let (window_start, end) = (t0 + warmup, t0 + warmup + duration);
+    let deadline = end + w.plan.timeout;
+    loop {
+        let now = Instant::now();
+        if now >= end || w.shared.abort.load(Ordering::Relaxed) {
+            return;
+        }
+        let local = next.get();
+        next.set(local + 1);
+        let seq = local * w.plan.threads as u64 + k as u64;
+        let (name, outcome, sent, done) = w.exchange(seq, deadline).await;
+        let mut rec = w.recorder.borrow_mut();
+        rec.tick(done - t0);
+        // Only requests that started inside the window count; their latency is plain service time.
+        if now >= window_start {
+            rec.record(name, outcome, done - now, sent.map(|s| done - s), done - t0);
+        }
+        drop(rec);
+        if outcome == Outcome::Connect {
+            // Back off a little so a dead server does not turn this loop into a busy spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Picks a request kind by weight.
+fn pick(requests: &[RequestSpec], rng: &mut SmallRng) -> usize {
+    if requests.len() == 1 {
+        return 0;
+    }
+    let total: u32 = requests.iter().map(|r| r.weight).sum();
+    let mut x = rng.random_range(0..total);
+    for (i, r) in requests.iter().enumerate() {
+        if x < r.weight {
+            return i;
+        }
+        x -= r.weight;
+    }
+    requests.len() - 1
+}
+
+impl Worker<'_> {
+    async fn connect(&mut self) -> Result<SendRequest<Full<Bytes>>, String> {
+        let begun = Instant::now();
+        let stream = TcpStream::connect(self.plan.target.addr).await.map_err(|e| e.to_string())?;
+        // Requests are small: send them now rather than waiting to fill a segment (Nagle).
+        let _ = stream.set_nodelay(true);
+        self.recorder.borrow_mut().connect.saturating_record(micros(begun.elapsed()));
+        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        tokio::task::spawn_local(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    fn connect_failed(&self, error: String) {
+        let errors = self.shared.connect_errors.fetch_add(1, Ordering::Relaxed) + 1;
+        *self.shared.last_error.lock().unwrap() = error;
+        if errors >= UNREACHABLE_AFTER && !self.shared.any_response.load(Ordering::Relaxed) {
+            self.shared.abort.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends request number `seq` and reads the whole response. Returns the request kind, how it ended, when its
+    /// bytes left (None if they never did) and when it finished.
+    async fn exchange(&mut self, seq: u64, deadline: Instant) -> (usize, Outcome, Option<Instant>, Instant) {
+        let name = pick(&self.plan.requests, &mut self.rng);
+        // Reuse the kept-alive connection unless the server closed it; otherwise open one.
+        let reusable = match self.sender.take() {
+            Some(mut s) if !self.plan.new_connection_per_request => s.ready().await.is_ok().then_some(s),
+            _ => None,
+        };
+        let mut sender = match reusable {
+            Some(s) => s,
+            None => match self.connect().await {
+                Ok(s) => s,
+                Err(e) => {
+                    self.connect_failed(e);
+                    return (name, Outcome::Connect, None, Instant::now());
+                }
+            },
+        };
+        let request = self.build(name, seq);
+        let sent = Instant::now();
+        let limit = (sent + self.plan.timeout).min(deadline);
+        let outcome = match tokio::time::timeout_at(limit.into(), send(&mut sender, request)).await {
+            Ok(Ok(status)) => {
+                if !self.shared.any_response.load(Ordering::Relaxed) {
+                    self.shared.any_response.store(true, Ordering::Relaxed);
+                }
+                if !self.plan.new_connection_per_request {
+                    self.sender = Some(sender);
+                }
+                Outcome::Status(status)
+            }
+            Ok(Err(())) => Outcome::Io,
+            Err(_) => Outcome::Timeout,
+        };
+        self.plan.progress.fetch_add(1, Ordering::Relaxed);
+        (name, outcome, Some(sent), Instant::now())
+    }
+
+    fn build(&mut self, name: usize, seq: u64) -> Request<Full<Bytes>> {
+        let spec = &self.plan.requests[name];
+        let uri = match &self.uris[name] {
+            Some(uri) => uri.clone(),
+            None => {
+                spec.path.render(seq, &mut self.rng, &mut self.path);
+                Uri::try_from(self.path.as_str()).unwrap_or_else(|_| Uri::from_static("/"))
+            }
+        };
+        let mut request = Request::new(Full::new(spec.body.clone()));
+        *request.method_mut() = spec.method.clone();
+        *request.uri_mut() = uri;
+        if !spec.headers.is_empty() {
+            *request.headers_mut() = spec.headers.clone();
+        }
+        request.headers_mut().insert(HOST, self.plan.target.host.clone());
+        if self.plan.new_connection_per_request {
+            request.headers_mut().insert(CONNECTION, self.close.clone());
+        }
+        request
+    }
+}
+
+/// Writes the request and reads the response to its last byte, discarding the body.
+async fn send(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Result<u16, ()> {
+    let response = sender.send_request(request).await.map_err(|_| ())?;
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    while let Some(frame) = body.frame().await {
+        frame.map_err(|_| ())?;
+    }
+    Ok(status)
+}

@@ -1,0 +1,53 @@
+//! `lab-load-generator`: an HTTP load generator that does not lie, and the lab that shows why that matters.
+//!
+//! # The lesson
+//!
+//! Most home-made benchmarks are a loop: send a request, wait for the answer, note the time, repeat. When the
+//! server stalls for half a second, that loop stalls with it and sends nothing — so the requests that *would* have
+//! arrived during the stall are never measured. The tool quietly agrees with the server to look away. Gil Tene
+//! named this **coordinated omission**; it makes p99 look tens to hundreds of times better than users feel it.
+//!
+//! This generator measures the way wrk2 and k6's arrival-rate executors do:
+//!
+//! - **open model** ([`Mode::FixedRate`]): request *i* is *due* at `t0 + i / rate`, whether or not earlier ones
+//!   came back. Its latency is measured from that due time, so time spent waiting for a free connection counts.
+//!   The uncorrected *service time* (from the moment the bytes left) is recorded beside it, to show the gap.
+//! - **closed model** ([`Mode::Closed`]): C connections, each sending as fast as answers come back. This finds
+//!   capacity (requests per second); its latencies are service times and say little about users.
+//!
+//! # Map of the modules
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`schedule`] | phases (warm-up, ramp, steady) and the due time of request *i* |
+//! | [`template`] | request paths with `{seq}`, `{uniform:N}`, `{zipf:N}` |
+//! | [`scenario`] | weighted, named requests, from a TOML file |
+//! | [`target`] | the URL, its resolution, and the loopback-only guard |
+//! | [`engine`] | the threads, connections and the send loop |
+//! | [`recorder`] | HDR histograms and counters, per thread, merged at the end |
+//! | [`report`] | the result: JSON, percentile table, validity self-check |
+//! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
+//! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
+//! | [`freezing_server`] | the lab's server: an event loop that freezes every few seconds |
+
+pub mod engine;
+pub mod freezing_server;
+pub mod hdr_log;
+pub mod recorder;
+pub mod report;
+pub mod scenario;
+pub mod schedule;
+pub mod target;
+pub mod template;
+pub mod threshold;
+
+mod duration;
+mod proc_stat;
+
+pub use duration::parse_duration;
+pub use engine::{run, LoadError, Plan};
+pub use report::{LoadReport, Percentiles};
+pub use scenario::{RequestSpec, Scenario};
+pub use schedule::{Mode, Phase};
+pub use target::Target;
+pub use threshold::Threshold;

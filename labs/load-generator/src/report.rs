@@ -1,0 +1,353 @@
+//! The result of a run: what was asked, what was achieved, latency percentiles, and the generator's self-check.
+//!
+//! The JSON field names follow the run report contract in DESIGN.md (`achieved_rps`, `requests`, `errors`,
+//! `dropped`, `latency_us { p50, p90, p99, p999, max }` …); the harness embeds this object per variant.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Plan;
+use crate::recorder::{NamedStats, Recorder};
+use crate::schedule::{Mode, Schedule};
+
+/// Latency percentiles in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Slowest.
+    pub max: u64,
+}
+
+impl Percentiles {
+    /// Reads the percentiles off a histogram (all zero when it is empty).
+    pub fn of(h: &Histogram<u64>) -> Percentiles {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+/// The load that was asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadSpec {
+    /// `fixed-rate` or `closed`.
+    pub mode: String,
+    /// Requests per second asked for (fixed-rate only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_rps: Option<f64>,
+    /// Length of the measured window, seconds.
+    pub duration_s: f64,
+    /// Connections used.
+    pub connections: usize,
+}
+
+/// One named request's share of the results.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NamedReport {
+    /// Requests attempted in the measured window.
+    pub requests: u64,
+    /// Of which failed (status >= 400, connect, timeout, i/o).
+    pub errors: u64,
+    /// Latency (from the due time in the open model).
+    pub latency_us: Percentiles,
+    /// Service time (from the send).
+    pub service_us: Percentiles,
+}
+
+/// How the generator itself fared: a run it could not drive is not a measurement of the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GeneratorReport {
+    /// Generator threads.
+    pub threads: usize,
+    /// CPU time all generator threads used.
+    pub cpu_seconds: f64,
+    /// Busiest thread's CPU time over its wall time (1.0 = saturated).
+    pub busiest_thread_load: f64,
+    /// How late the timer woke connections waiting for a due time (open model).
+    pub send_lag_us: Percentiles,
+    /// False when the generator could not keep its schedule: do not quote the numbers.
+    pub valid: bool,
+    /// Why it is not valid.
+    pub invalid_reasons: Vec<String>,
+    /// Things worth knowing that do not invalidate the run.
+    pub notes: Vec<String>,
+}
+
+/// The whole result of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// What was asked.
+    pub load: LoadSpec,
+    /// Responses per second received in the measured window.
+    pub achieved_rps: f64,
+    /// Requests attempted in the measured window.
+    pub requests: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Requests never sent because the run's deadline passed (open model).
+    pub dropped: u64,
+    /// Requests sent more than 1 ms behind schedule because every connection was busy (open model).
+    pub late: u64,
+    /// Latency: from the due time (open model) or the send (closed model).
+    pub latency_us: Percentiles,
+    /// Service time, from the send: what a naive timer would report.
+    pub service_us: Percentiles,
+    /// TCP connect time (meaningful with a new connection per request).
+    pub connect_us: Percentiles,
+    /// TCP connections opened.
+    pub connects: u64,
+    /// Outcome counts: status codes, `connect`, `timeout`, `io`.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Per named request, when there is more than one.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub by_name: BTreeMap<String, NamedReport>,
+    /// Responses per second of the run, warm-up included.
+    pub throughput_per_s: Vec<u64>,
+    /// (percentile, µs) pairs for a latency spectrum chart.
+    pub latency_spectrum: Vec<(f64, u64)>,
+    /// The generator's self-check.
+    pub generator: GeneratorReport,
+    /// Full latency histogram, for thresholds, merging and charts (not serialised).
+    #[serde(skip)]
+    pub histogram: Option<Histogram<u64>>,
+    /// Per-second histograms for an interval log: (second, request name, histogram).
+    #[serde(skip)]
+    pub intervals: Vec<(u64, String, Histogram<u64>)>,
+}
+
+/// Wall and CPU time of one generator thread.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadUsage {
+    /// From thread start to end.
+    pub wall: Duration,
+    /// CPU time, when /proc could tell.
+    pub cpu: Option<Duration>,
+}
+
+/// Percentiles a spectrum chart plots: denser towards the tail, where the lessons are.
+const SPECTRUM: [f64; 12] = [0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 1.0];
+
+/// A thread busier than this could not have kept a schedule.
+const SATURATED_LOAD: f64 = 0.95;
+/// A timer later than this at p99 means sends did not leave when they were due.
+const MAX_SEND_LAG_P99_US: u64 = 5_000;
+
+pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, usage: &[ThreadUsage]) -> LoadReport {
+    let total: NamedStats = rec.total();
+    let (mode, target_rps, window) = match (&plan.mode, schedule) {
+        (Mode::FixedRate { phases }, Some(s)) => {
+            let steady = phases.iter().find(|p| p.steady).map_or(0.0, |p| p.to_rps);
+            ("fixed-rate", Some(steady), s.steady_window().1)
+        }
+        (Mode::Closed { duration, .. }, _) => ("closed", None, *duration),
+        (Mode::FixedRate { .. }, None) => unreachable!("fixed rate always has a schedule"),
+    };
+    let failures: u64 = ["connect", "timeout", "io"].iter().filter_map(|k| total.outcomes.get(*k)).sum();
+    let responses = total.requests - failures;
+    let achieved_rps = responses as f64 / window.as_secs_f64().max(1e-9);
+
+    let cpu: Option<Duration> = usage.iter().map(|u| u.cpu).sum();
+    let busiest = usage
+        .iter()
+        .filter_map(|u| u.cpu.map(|c| c.as_secs_f64() / u.wall.as_secs_f64().max(1e-9)))
+        .fold(0.0, f64::max);
+    let send_lag = Percentiles::of(&rec.send_lag);
+    let mut invalid = Vec::new();
+    let mut notes = Vec::new();
+    if busiest > SATURATED_LOAD {
+        invalid.push(format!(
+            "a generator thread was busy {:.0}% of the time: it could not keep up; add --threads or lower the load",
+            busiest * 100.0
+        ));
+    }
+    if mode == "fixed-rate" && send_lag.p99 > MAX_SEND_LAG_P99_US {
+        invalid.push(format!(
+            "send lag p99 was {:.1} ms: requests left later than due because the generator was starved of CPU",
+            send_lag.p99 as f64 / 1000.0
+        ));
+    }
+    if rec.dropped > 0 {
+        notes.push(format!("{} requests were never sent before the deadline: the server fell behind the schedule", rec.dropped));
+    }
+    if total.requests > 0 && rec.late as f64 / total.requests as f64 > 0.1 {
+        notes.push(format!(
+            "{:.0}% of sends waited for a free connection: the server is slower than {} connections at this rate allow (Little's law); their waiting is in the latency",
+            rec.late as f64 * 100.0 / total.requests as f64,
+            plan.connections
+        ));
+    }
+
+    let by_name = if plan.requests.len() > 1 {
+        plan.requests
+            .iter()
+            .zip(&rec.by_name)
+            .map(|(spec, s)| {
+                let report = NamedReport {
+                    requests: s.requests,
+                    errors: s.errors,
+                    latency_us: Percentiles::of(&s.latency),
+                    service_us: Percentiles::of(&s.service),
+                };
+                (spec.name.clone(), report)
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let intervals = rec
+        .intervals
+        .iter()
+        .flatten()
+        .map(|((second, name), h)| (*second, plan.requests[*name].name.clone(), h.clone()))
+        .collect();
+    let latency_spectrum = if total.latency.is_empty() {
+        Vec::new()
+    } else {
+        SPECTRUM.iter().map(|q| (q * 100.0, total.latency.value_at_quantile(*q))).collect()
+    };
+
+    LoadReport {
+        load: LoadSpec { mode: mode.into(), target_rps, duration_s: window.as_secs_f64(), connections: plan.connections },
+        achieved_rps,
+        requests: total.requests,
+        errors: total.errors,
+        dropped: rec.dropped,
+        late: rec.late,
+        latency_us: Percentiles::of(&total.latency),
+        service_us: Percentiles::of(&total.service),
+        connect_us: Percentiles::of(&rec.connect),
+        connects: rec.connect.len(),
+        outcomes: total.outcomes,
+        by_name,
+        throughput_per_s: rec.timeline.clone(),
+        latency_spectrum,
+        generator: GeneratorReport {
+            threads: plan.threads,
+            cpu_seconds: cpu.map_or(0.0, |c| c.as_secs_f64()),
+            busiest_thread_load: busiest,
+            send_lag_us: send_lag,
+            valid: invalid.is_empty(),
+            invalid_reasons: invalid,
+            notes,
+        },
+        histogram: Some(total.latency),
+        intervals,
+    }
+}
+
+/// Formats microseconds for people: `850µs`, `12.3ms`, `1.52s`.
+pub fn human_us(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}µs"),
+        1_000..=999_999 => format!("{:.2}ms", us as f64 / 1e3),
+        _ => format!("{:.2}s", us as f64 / 1e6),
+    }
+}
+
+impl LoadReport {
+    /// The percentile table `cargo xtask load` prints on stdout.
+    pub fn table(&self) -> String {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_header(["request", "requests", "errors", "p50", "p90", "p99", "p99.9", "max"]);
+        let row = |name: &str, requests: u64, errors: u64, p: &Percentiles| {
+            vec![
+                name.to_string(),
+                requests.to_string(),
+                errors.to_string(),
+                human_us(p.p50),
+                human_us(p.p90),
+                human_us(p.p99),
+                human_us(p.p999),
+                human_us(p.max),
+            ]
+        };
+        for (name, r) in &self.by_name {
+            t.add_row(row(name, r.requests, r.errors, &r.latency_us));
+        }
+        let label = if self.load.mode == "fixed-rate" { "all (from due time)" } else { "all" };
+        t.add_row(row(label, self.requests, self.errors, &self.latency_us));
+        if self.load.mode == "fixed-rate" {
+            t.add_row(row("all (service time only)", self.requests, self.errors, &self.service_us));
+        }
+        let mut out = t.to_string();
+        out.push('\n');
+        out.push_str(&self.summary());
+        out
+    }
+
+    /// The lines under the table: rates, errors, the generator's self-check.
+    pub fn summary(&self) -> String {
+        let mut lines = Vec::new();
+        match self.load.target_rps {
+            Some(target) => lines.push(format!(
+                "rate: {:.1} req/s achieved of {:.0} target over {:.1}s · {} connections · {} late · {} dropped",
+                self.achieved_rps, target, self.load.duration_s, self.load.connections, self.late, self.dropped
+            )),
+            None => lines.push(format!(
+                "rate: {:.1} req/s over {:.1}s with {} connections (closed model: capacity, not user latency)",
+                self.achieved_rps, self.load.duration_s, self.load.connections
+            )),
+        }
+        let outcomes: Vec<String> = self.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        lines.push(format!("outcomes: {}", outcomes.join(", ")));
+        if self.connects > 0 {
+            lines.push(format!(
+                "connects: {} · connect time p50 {} p99 {}",
+                self.connects,
+                human_us(self.connect_us.p50),
+                human_us(self.connect_us.p99)
+            ));
+        }
+        let g = &self.generator;
+        lines.push(format!(
+            "generator: {} thread(s), {:.2}s CPU ({:.1} µs/request), busiest thread {:.0}% busy, send lag p99 {}",
+            g.threads,
+            g.cpu_seconds,
+            if self.requests > 0 { g.cpu_seconds * 1e6 / self.requests as f64 } else { 0.0 },
+            g.busiest_thread_load * 100.0,
+            human_us(g.send_lag_us.p99)
+        ));
+        for note in &g.notes {
+            lines.push(format!("note: {note}"));
+        }
+        for reason in &g.invalid_reasons {
+            lines.push(format!("INVALID: {reason}"));
+        }
+        lines.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_microseconds_for_people() {
+        assert_eq!(human_us(850), "850µs");
+        assert_eq!(human_us(12_345), "12.35ms");
+        assert_eq!(human_us(1_520_000), "1.52s");
+    }
+
+    #[test]
+    fn empty_histograms_give_zero_percentiles() {
+        assert_eq!(Percentiles::of(&crate::recorder::new_histogram()), Percentiles::default());
+    }
+}

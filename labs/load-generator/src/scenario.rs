@@ -1,0 +1,199 @@
+//! Weighted, *named* requests — so a run can report the p99 of a cheap endpoint apart from a heavy one.
+//!
+//! A scenario file (TOML) lists requests; each is drawn with probability proportional to its `weight`:
+//!
+//! ```toml
+//! [[request]]
+//! name = "ping"            # its own histogram in the report
+//! weight = 9
+//! path = "/ping"
+//!
+//! [[request]]
+//! name = "hash"
+//! weight = 1
+//! method = "POST"
+//! path = "/hash/{uniform:100}"
+//! headers = { content-type = "application/json" }
+//! body = '{"rounds": 3}'
+//! ```
+
+use std::path::Path;
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{HeaderMap, Method};
+use serde::Deserialize;
+
+use crate::template::Template;
+
+/// One kind of request the generator sends.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// The name its statistics are reported under.
+    pub name: String,
+    /// Relative share of the traffic.
+    pub weight: u32,
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query, with placeholders.
+    pub path: Template,
+    /// Extra headers (Host is always set by the generator).
+    pub headers: HeaderMap,
+    /// Request body, empty for none.
+    pub body: Bytes,
+}
+
+impl RequestSpec {
+    /// A GET of `path`, named after its template.
+    pub fn get(path: &str) -> Result<RequestSpec, crate::template::TemplateError> {
+        Ok(RequestSpec {
+            name: path.to_string(),
+            weight: 1,
+            method: Method::GET,
+            path: Template::parse(path)?,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        })
+    }
+}
+
+/// A list of weighted requests.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The requests, in file order.
+    pub requests: Vec<RequestSpec>,
+}
+
+/// A scenario file that cannot be used; the message names file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    request: Vec<toml::Spanned<RawRequest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    name: String,
+    #[serde(default = "one")]
+    weight: u32,
+    #[serde(default = "get")]
+    method: String,
+    path: String,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    body: String,
+}
+
+fn one() -> u32 {
+    1
+}
+fn get() -> String {
+    "GET".into()
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        Scenario::parse(&text, &file)
+    }
+
+    /// Parses scenario text; `file` is used in messages.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let invalid = |line, message: String| ScenarioError::Invalid { file: file.to_string(), line, message };
+        let parsed: File = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            invalid(line, e.message().to_string())
+        })?;
+        if parsed.request.is_empty() {
+            return Err(invalid(1, "a scenario needs at least one [[request]]".into()));
+        }
+        let mut requests = Vec::new();
+        for spanned in parsed.request {
+            let line = line_of(text, spanned.span().start);
+            let raw = spanned.into_inner();
+            if requests.iter().any(|r: &RequestSpec| r.name == raw.name) {
+                return Err(invalid(line, format!("request name {:?} is used twice", raw.name)));
+            }
+            if raw.weight == 0 {
+                return Err(invalid(line, format!("request {:?} has weight 0; use at least 1", raw.name)));
+            }
+            let method = Method::from_bytes(raw.method.as_bytes())
+                .map_err(|_| invalid(line, format!("{:?} is not an HTTP method", raw.method)))?;
+            let path = Template::parse(&raw.path).map_err(|e| invalid(line, e.to_string()))?;
+            let mut headers = HeaderMap::new();
+            for (k, v) in &raw.headers {
+                let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| invalid(line, format!("bad header name {k:?}")))?;
+                let value = HeaderValue::from_str(v).map_err(|_| invalid(line, format!("bad value for header {k:?}")))?;
+                headers.insert(name, value);
+            }
+            requests.push(RequestSpec { name: raw.name, weight: raw.weight, method, path, headers, body: Bytes::from(raw.body) });
+        }
+        Ok(Scenario { requests })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_weighted_named_requests() {
+        let s = Scenario::parse(
+            "[[request]]\nname = \"ping\"\nweight = 9\npath = \"/ping\"\n\n[[request]]\nname = \"hash\"\nmethod = \"POST\"\npath = \"/hash/{seq}\"\nheaders = { content-type = \"application/json\" }\nbody = '{}'\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(s.requests.len(), 2);
+        assert_eq!(s.requests[0].weight, 9);
+        assert_eq!(s.requests[1].method, Method::POST);
+        assert_eq!(s.requests[1].headers["content-type"], "application/json");
+        assert_eq!(&s.requests[1].body[..], b"{}");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let bad_template = "[[request]]\nname = \"a\"\npath = \"/ok\"\n\n[[request]]\nname = \"b\"\npath = \"/x/{zipf:0}\"\n";
+        let e = Scenario::parse(bad_template, "s.toml").unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:5: "), "{e}");
+        assert!(e.contains("zipf"), "{e}");
+
+        let syntax = "[[request]]\nname = \"a\"\npath = /oops\n";
+        let e = Scenario::parse(syntax, "s.toml").unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:3: "), "{e}");
+
+        let unknown = "[[request]]\nname = \"a\"\npath = \"/\"\nwieght = 2\n";
+        let e = Scenario::parse(unknown, "s.toml").unwrap_err().to_string();
+        assert!(e.contains("wieght"), "{e}");
+    }
+}
