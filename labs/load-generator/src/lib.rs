@@ -28,11 +28,13 @@
 //! | [`report`] | the result: JSON, percentile table, validity self-check |
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
 //! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
+//! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
 //! | [`freezing_server`] | the lab's server: an event loop that freezes every few seconds |
 
 pub mod engine;
 pub mod freezing_server;
 pub mod hdr_log;
+pub mod proc_stat;
 pub mod recorder;
 pub mod report;
 pub mod scenario;
@@ -42,7 +44,6 @@ pub mod template;
 pub mod threshold;
 
 mod duration;
-mod proc_stat;
 
 pub use duration::parse_duration;
 pub use engine::{run, LoadError, Plan};

@@ -20,7 +20,7 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
+pub use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method};
 use serde::Deserialize;
 

@@ -1,0 +1,201 @@
+//! The HTML report: one self-contained file (no scripts, no network) that can be mailed, attached to a ticket or
+//! opened on a projector. Two SVG charts:
+//!
+//! - the **latency percentile spectrum**: latency (log axis) against percentile, spread so that 90, 99, 99.9 and
+//!   99.99 are equally far apart — the tail is where the lessons are, and a linear axis would squash it;
+//! - **throughput over time**: responses per second, warm-up included, which shows stalls and warm-up effects.
+
+use std::fmt::Write;
+
+use lab_load_generator::report::human_us;
+
+use crate::report::RunReport;
+
+const COLOURS: [&str; 8] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+const W: f64 = 760.0;
+const H: f64 = 340.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 150.0;
+const TOP: f64 = 20.0;
+const BOTTOM: f64 = 45.0;
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Renders the whole report page.
+pub fn render(report: &RunReport) -> String {
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{lab} — {started}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}}\
+         table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}\
+         th:first-child,td:first-child{{text-align:left}}.ok{{color:#1a7f37}}.bad{{color:#c62828}}\
+         svg{{background:#fafafa;border:1px solid #ddd}}text{{font-size:12px}}</style></head><body>\
+         <h1>{lab}: {title}</h1><p>Profile <b>{profile}</b>, started {started} on {cpus} CPUs ({model}, {os}).</p>",
+        lab = esc(&report.lab),
+        title = esc(&report.title),
+        profile = esc(&report.profile),
+        started = esc(&report.started_at),
+        cpus = report.machine.cpus,
+        model = esc(&report.machine.cpu_model),
+        os = esc(&report.machine.os),
+    );
+    page.push_str("<h2>Lessons</h2><ul>");
+    for v in &report.lessons {
+        let class = if v.holds { "ok" } else { "bad" };
+        let _ = write!(page, "<li class=\"{class}\">{}</li>", esc(&v.line()));
+    }
+    page.push_str("</ul><h2>Results</h2><table><tr><th>variant</th><th>mode</th><th>req/s</th><th>target</th><th>errors</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th>server CPU</th><th>peak RSS</th></tr>");
+    for v in &report.variants {
+        let l = &v.load;
+        let _ = write!(
+            page,
+            "<tr><td>{}{}</td><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}s</td><td>{:.1} MiB</td></tr>",
+            esc(&v.name),
+            if l.generator.valid { "" } else { " ⚠ invalid" },
+            esc(&l.load.mode),
+            l.achieved_rps,
+            l.load.target_rps.map_or("–".into(), |t| format!("{t:.0}")),
+            l.errors,
+            human_us(l.latency_us.p50),
+            human_us(l.latency_us.p99),
+            human_us(l.latency_us.p999),
+            human_us(l.latency_us.max),
+            v.server.cpu_seconds,
+            v.server.rss_peak_bytes as f64 / 1048576.0,
+        );
+    }
+    page.push_str("</table>");
+    for s in &report.skipped {
+        let _ = write!(page, "<p>{} skipped: {}</p>", esc(&s.variant), esc(&s.reason));
+    }
+    page.push_str("<h2>Latency by percentile</h2>");
+    page.push_str(&spectrum(report));
+    page.push_str("<h2>Throughput over time</h2>");
+    page.push_str(&throughput(report));
+    page.push_str("</body></html>\n");
+    page
+}
+
+/// x position of a percentile: log10(1 / (1 − q)), so 90 → 1, 99 → 2, 99.9 → 3; 100 (the max) is drawn at 6.
+fn percentile_x(q: f64) -> f64 {
+    if q >= 100.0 {
+        6.0
+    } else {
+        (1.0 / (1.0 - q / 100.0)).log10().min(6.0)
+    }
+}
+
+fn spectrum(report: &RunReport) -> String {
+    let all: Vec<u64> = report.variants.iter().flat_map(|v| v.load.latency_spectrum.iter().map(|p| p.1.max(1))).collect();
+    if all.is_empty() {
+        return "<p>No latency recorded.</p>".into();
+    }
+    let lo = (*all.iter().min().unwrap() as f64).log10().floor();
+    let hi = ((*all.iter().max().unwrap() as f64).log10().ceil()).max(lo + 1.0);
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let x = |q: f64| LEFT + percentile_x(q) / 6.0 * pw;
+    let y = |us: u64| TOP + ph - ((us.max(1) as f64).log10() - lo) / (hi - lo) * ph;
+    let mut svg = format!("<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"latency percentile spectrum\">");
+    for (q, label) in [(0.0, "0"), (90.0, "90"), (99.0, "99"), (99.9, "99.9"), (99.99, "99.99"), (99.999, "99.999"), (100.0, "max")] {
+        let _ = write!(
+            svg,
+            "<line x1=\"{0:.1}\" y1=\"{TOP}\" x2=\"{0:.1}\" y2=\"{1:.1}\" stroke=\"#e0e0e0\"/><text x=\"{0:.1}\" y=\"{2:.1}\" text-anchor=\"middle\">{label}</text>",
+            x(q),
+            TOP + ph,
+            TOP + ph + 16.0
+        );
+    }
+    let mut decade = lo;
+    while decade <= hi {
+        let us = 10f64.powf(decade) as u64;
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#e0e0e0\"/><text x=\"{2:.1}\" y=\"{3:.1}\" text-anchor=\"end\">{4}</text>",
+            y(us),
+            LEFT + pw,
+            LEFT - 6.0,
+            y(us) + 4.0,
+            human_us(us)
+        );
+        decade += 1.0;
+    }
+    let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">percentile</text>", LEFT + pw / 2.0, H - 6.0);
+    for (i, v) in report.variants.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let points: Vec<String> = v.load.latency_spectrum.iter().map(|(q, us)| format!("{:.1},{:.1}", x(*q), y(*us))).collect();
+        let _ = write!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>", points.join(" "));
+        legend(&mut svg, i, colour, &v.name);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn throughput(report: &RunReport) -> String {
+    let seconds = report.variants.iter().map(|v| v.load.throughput_per_s.len()).max().unwrap_or(0);
+    let peak = report.variants.iter().flat_map(|v| v.load.throughput_per_s.iter().copied()).max().unwrap_or(0);
+    if seconds == 0 || peak == 0 {
+        return "<p>No throughput recorded.</p>".into();
+    }
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let top = (peak as f64 * 1.1).ceil();
+    let x = |s: f64| LEFT + s / (seconds.max(2) - 1) as f64 * pw;
+    let y = |r: f64| TOP + ph - r / top * ph;
+    let mut svg = format!("<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"throughput over time\">");
+    for k in 0..=4 {
+        let r = top * k as f64 / 4.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#e0e0e0\"/><text x=\"{2:.1}\" y=\"{3:.1}\" text-anchor=\"end\">{4:.0}/s</text>",
+            y(r),
+            LEFT + pw,
+            LEFT - 6.0,
+            y(r) + 4.0,
+            r
+        );
+    }
+    let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">seconds since start (warm-up included)</text>", LEFT + pw / 2.0, H - 6.0);
+    for (i, v) in report.variants.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let points: Vec<String> =
+            v.load.throughput_per_s.iter().enumerate().map(|(s, r)| format!("{:.1},{:.1}", x(s as f64), y(*r as f64))).collect();
+        let _ = write!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>", points.join(" "));
+        legend(&mut svg, i, colour, &v.name);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn legend(svg: &mut String, i: usize, colour: &str, name: &str) {
+    let ly = TOP + 10.0 + i as f64 * 18.0;
+    let lx = W - RIGHT + 12.0;
+    let _ = write!(
+        svg,
+        "<rect x=\"{lx:.1}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+        ly - 4.0,
+        lx + 18.0,
+        ly + 2.0,
+        esc(name)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_spread_by_nines() {
+        assert_eq!(percentile_x(0.0), 0.0);
+        assert!((percentile_x(90.0) - 1.0).abs() < 1e-9);
+        assert!((percentile_x(99.9) - 3.0).abs() < 1e-9);
+        assert_eq!(percentile_x(100.0), 6.0);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}

@@ -1,0 +1,32 @@
+//! `lab-harness`: runs a lab the same way every time, so that its numbers can be compared.
+//!
+//! For each variant of a lab: build the server in release, start it on an ephemeral port, wait until `/healthz`
+//! answers, drive the profile's load through the in-process load generator, sample the server's CPU and peak RSS
+//! from /proc, read its `/stats` counters, stop it (SIGTERM, then SIGKILL). Then judge each lesson — a ratio of
+//! one metric between two variants *of the same run* — and write the report (JSON for tools, HTML for people).
+//!
+//! The harness knows nothing about any particular lab: variants, profiles and lessons are data in `lab.toml`.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`manifest`] | `lab.toml`: reading, validating (errors name file and line), finding every lab |
+//! | [`process`] | building and starting lab servers; stopping them on success, failure, Ctrl-C and panic |
+//! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
+//! | [`run`] | one lab run, variant by variant |
+//! | [`lessons`] | judging claims by ratios |
+//! | [`report`] | the run report (the JSON contract of DESIGN.md), the terminal table |
+//! | [`html`] | the self-contained HTML report with SVG charts |
+//! | [`machine`] | which machine the numbers came from |
+
+pub mod html;
+pub mod lessons;
+pub mod machine;
+pub mod manifest;
+pub mod probe;
+pub mod process;
+pub mod report;
+pub mod run;
+
+pub use manifest::{discover, Manifest, ManifestError};
+pub use report::RunReport;
+pub use run::{run_lab, RunOptions};

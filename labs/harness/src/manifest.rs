@@ -1,0 +1,421 @@
+//! `lab.toml`, the manifest that makes a lab runnable by the generic harness.
+//!
+//! Everything that differs between labs is data here — the server binary, the variants and their arguments, the
+//! load profiles, the lessons — so adding a lab never means changing the harness. Every problem is reported as
+//! `file:line: message`, because a learner editing a manifest should not have to guess where the typo is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lab_load_generator::scenario::line_of;
+use lab_load_generator::{parse_duration, RequestSpec, Scenario};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A validated lab manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The lab's name, as typed in `cargo xtask lab NAME`.
+    pub name: String,
+    /// One line saying what it teaches.
+    pub title: String,
+    /// Its chapter in the book, relative to `book/src`.
+    pub chapter: Option<String>,
+    /// The server binary to build and start.
+    pub server: String,
+    /// The cargo package that holds the server binary.
+    pub package: String,
+    /// The folder `lab.toml` is in.
+    pub dir: PathBuf,
+    /// Implementations to compare, in the order they run.
+    pub variants: Vec<VariantSpec>,
+    /// Load profiles by name (`quick`, `full`, …).
+    pub profiles: BTreeMap<String, Profile>,
+    /// Claims each run checks.
+    pub lessons: Vec<Lesson>,
+}
+
+/// One variant: how to start its server, and how (if at all) its load differs from the profile's.
+#[derive(Debug, Clone)]
+pub struct VariantSpec {
+    /// Its name in tables and lessons.
+    pub name: String,
+    /// Arguments for the server binary.
+    pub args: Vec<String>,
+    /// Overrides the profile's mode (e.g. the load-generator lab measures one server two ways).
+    pub mode: Option<ModeKind>,
+    /// Overrides the profile's connection count.
+    pub connections: Option<usize>,
+    /// Started only when this environment variable is set (e.g. `REDIS_URL`); it is passed on to the server.
+    pub requires_env: Option<String>,
+}
+
+/// Open or closed model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeKind {
+    /// A fixed arrival rate: latency as users feel it.
+    FixedRate,
+    /// As fast as the connections go: capacity.
+    Closed,
+}
+
+/// A load profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Open or closed.
+    pub mode: ModeKind,
+    /// Arrival rate (fixed-rate).
+    pub rate: Option<f64>,
+    /// Measured time.
+    pub duration: Duration,
+    /// Unrecorded time before it.
+    pub warmup: Duration,
+    /// Linear ramp before the steady phase (fixed-rate).
+    pub ramp: Duration,
+    /// Connections.
+    pub connections: usize,
+    /// Generator threads.
+    pub threads: usize,
+    /// What to send.
+    pub requests: Vec<RequestSpec>,
+}
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    /// Less is better (latency, queries): ratio = baseline / variant.
+    Lower,
+    /// More is better (throughput): ratio = variant / baseline.
+    Higher,
+}
+
+/// A claim: `variant` beats `baseline` on `metric` by a factor of at least `at_least`.
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    /// The sentence printed with ✓ or ✗.
+    pub claim: String,
+    /// A dotted path into a variant's result: `latency_us.p99`, `achieved_rps`, `counters.db_queries` …
+    pub metric: String,
+    /// Which way is better.
+    pub better: Better,
+    /// The variant compared against.
+    pub baseline: String,
+    /// The variant that should win.
+    pub variant: String,
+    /// The smallest ratio for the claim to hold.
+    pub at_least: f64,
+}
+
+/// A manifest that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ManifestError {
+    /// The manifest's path.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Metrics a lesson may name besides `counters.*`.
+pub const METRICS: &[&str] = &[
+    "achieved_rps",
+    "requests",
+    "errors",
+    "dropped",
+    "latency_us.p50",
+    "latency_us.p90",
+    "latency_us.p99",
+    "latency_us.p999",
+    "latency_us.max",
+    "service_us.p50",
+    "service_us.p99",
+    "service_us.max",
+    "server.rss_peak_bytes",
+    "server.cpu_seconds",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: Spanned<String>,
+    title: String,
+    chapter: Option<String>,
+    server: String,
+    package: Option<String>,
+    variants: Vec<Spanned<RawVariant>>,
+    profile: BTreeMap<String, Spanned<RawProfile>>,
+    #[serde(default)]
+    lesson: Vec<Spanned<RawLesson>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    name: String,
+    #[serde(default)]
+    args: Vec<String>,
+    mode: Option<ModeKind>,
+    connections: Option<usize>,
+    requires_env: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    mode: ModeKind,
+    rate: Option<f64>,
+    duration: String,
+    #[serde(default)]
+    warmup: Option<String>,
+    #[serde(default)]
+    ramp: Option<String>,
+    connections: usize,
+    #[serde(default = "one")]
+    threads: usize,
+    path: Option<String>,
+    scenario: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLesson {
+    claim: String,
+    metric: String,
+    better: Better,
+    baseline: String,
+    variant: String,
+    at_least: f64,
+}
+
+impl Manifest {
+    /// Reads and validates `path` (a `lab.toml`).
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ManifestError { file: file.clone(), line: 1, message: format!("cannot read: {e}") })?;
+        Manifest::parse(&text, path)
+    }
+
+    /// Validates manifest text; `path` locates scenario files and names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        let file = path.display().to_string();
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let fail = |line: usize, message: String| ManifestError { file: file.clone(), line, message };
+        let at = |span: std::ops::Range<usize>| line_of(text, span.start);
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(1, |s| line_of(text, s.start));
+            fail(line, e.message().trim().to_string())
+        })?;
+
+        let mut variants: Vec<VariantSpec> = Vec::new();
+        for v in raw.variants {
+            let line = at(v.span());
+            let v = v.into_inner();
+            if variants.iter().any(|known| known.name == v.name) {
+                return Err(fail(line, format!("variant {:?} is listed twice", v.name)));
+            }
+            if v.connections == Some(0) {
+                return Err(fail(line, format!("variant {:?}: connections must be at least 1", v.name)));
+            }
+            variants.push(VariantSpec {
+                name: v.name,
+                args: v.args,
+                mode: v.mode,
+                connections: v.connections,
+                requires_env: v.requires_env,
+            });
+        }
+        if variants.is_empty() {
+            return Err(fail(1, "a lab needs at least one variant".into()));
+        }
+
+        let mut profiles = BTreeMap::new();
+        for (name, p) in raw.profile {
+            let line = at(p.span());
+            let p = p.into_inner();
+            let fail = |m: String| fail(line, format!("profile {name:?}: {m}"));
+            let duration = parse_duration(&p.duration).map_err(fail)?;
+            let optional = |d: &Option<String>| d.as_deref().map_or(Ok(Duration::ZERO), parse_duration);
+            let warmup = optional(&p.warmup).map_err(fail)?;
+            let ramp = optional(&p.ramp).map_err(fail)?;
+            if duration.is_zero() {
+                return Err(fail("duration must be more than zero".into()));
+            }
+            match (p.mode, p.rate) {
+                (ModeKind::FixedRate, None) => return Err(fail("mode \"fixed-rate\" needs a rate".into())),
+                (ModeKind::FixedRate, Some(r)) if r <= 0.0 => return Err(fail("rate must be positive".into())),
+                (ModeKind::Closed, Some(_)) => return Err(fail("mode \"closed\" takes no rate".into())),
+                _ => {}
+            }
+            if p.connections == 0 || p.threads == 0 || p.threads > p.connections {
+                return Err(fail("need 1 <= threads <= connections".into()));
+            }
+            let requests = match (&p.path, &p.scenario) {
+                (Some(path), None) => vec![RequestSpec::get(path).map_err(|e| fail(e.to_string()))?],
+                (None, Some(scenario)) => Scenario::load(&dir.join(scenario)).map_err(|e| fail(e.to_string()))?.requests,
+                _ => return Err(fail("give exactly one of `path` or `scenario`".into())),
+            };
+            profiles.insert(
+                name.clone(),
+                Profile {
+                    mode: p.mode,
+                    rate: p.rate,
+                    duration,
+                    warmup,
+                    ramp,
+                    connections: p.connections,
+                    threads: p.threads,
+                    requests,
+                },
+            );
+        }
+        if !profiles.contains_key("quick") {
+            return Err(fail(1, "a lab needs a [profile.quick]".into()));
+        }
+
+        let mut lessons = Vec::new();
+        for l in raw.lesson {
+            let line = at(l.span());
+            let l = l.into_inner();
+            for name in [&l.baseline, &l.variant] {
+                if !variants.iter().any(|v| &v.name == name) {
+                    let known: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+                    return Err(fail(line, format!("lesson names variant {name:?}, which is not one of {known:?}")));
+                }
+            }
+            if !(l.metric.starts_with("counters.") || METRICS.contains(&l.metric.as_str())) {
+                return Err(fail(line, format!("unknown metric {:?}; use counters.NAME or one of {METRICS:?}", l.metric)));
+            }
+            if l.at_least <= 0.0 {
+                return Err(fail(line, "at_least must be positive".into()));
+            }
+            lessons.push(Lesson {
+                claim: l.claim,
+                metric: l.metric,
+                better: l.better,
+                baseline: l.baseline,
+                variant: l.variant,
+                at_least: l.at_least,
+            });
+        }
+
+        let name_line = at(raw.name.span());
+        let name = raw.name.into_inner();
+        if dir.file_name().is_some_and(|d| d != name.as_str()) && path.file_name().is_some_and(|f| f == "lab.toml") {
+            let folder = dir.file_name().unwrap().to_string_lossy();
+            return Err(fail(name_line, format!("name {name:?} differs from the lab's folder {folder:?}")));
+        }
+        Ok(Manifest {
+            name,
+            title: raw.title,
+            chapter: raw.chapter,
+            package: raw.package.unwrap_or_else(|| raw.server.clone()),
+            server: raw.server,
+            dir,
+            variants,
+            profiles,
+            lessons,
+        })
+    }
+}
+
+/// Every `labs/*/lab.toml` under the workspace `root`, sorted by name. Stops at the first invalid manifest.
+pub fn discover(root: &Path) -> Result<Vec<Manifest>, ManifestError> {
+    let labs = root.join("labs");
+    let entries = std::fs::read_dir(&labs).map_err(|e| ManifestError {
+        file: labs.display().to_string(),
+        line: 1,
+        message: format!("cannot list labs: {e}"),
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("lab.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| Manifest::load(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "demo"
+title = "A demo"
+server = "lab-demo"
+variants = [
+  { name = "slow", args = ["--variant", "slow"] },
+  { name = "fast", args = ["--variant", "fast"] },
+]
+
+[profile.quick]
+mode = "fixed-rate"
+rate = 100
+duration = "2s"
+warmup = "1s"
+connections = 4
+path = "/item/{zipf:100}"
+
+[[lesson]]
+claim = "fast is faster"
+metric = "latency_us.p99"
+better = "lower"
+baseline = "slow"
+variant = "fast"
+at_least = 2.0
+"#;
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::parse(text, Path::new("labs/demo/lab.toml"))
+    }
+
+    #[test]
+    fn a_good_manifest_parses() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.name, "demo");
+        assert_eq!(m.package, "lab-demo");
+        assert_eq!(m.variants.len(), 2);
+        let quick = &m.profiles["quick"];
+        assert_eq!(quick.rate, Some(100.0));
+        assert_eq!(quick.warmup, Duration::from_secs(1));
+        assert_eq!(m.lessons[0].better, Better::Lower);
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_and_line() {
+        let broken = GOOD.replace("rate = 100", "rate = = 100");
+        let e = parse(&broken).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:13: "), "{e}");
+    }
+
+    #[test]
+    fn a_lesson_with_an_unknown_variant_names_its_line() {
+        let broken = GOOD.replace("variant = \"fast\"\nat_least", "variant = \"fastest\"\nat_least");
+        let e = parse(&broken).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:20: ") && e.contains("\"fastest\""), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_their_line() {
+        let e = parse(&GOOD.replace("duration = \"2s\"", "duration = \"2 parsecs\"")).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:10: ") && e.contains("invalid duration"), "{e}");
+        let e = parse(&GOOD.replace("{zipf:100}", "{zipf:}")).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:10: ") && e.contains("zipf"), "{e}");
+        let e = parse(&GOOD.replace("latency_us.p99", "latency.p99")).unwrap_err().to_string();
+        assert!(e.contains(":20: unknown metric"), "{e}");
+        let e = parse(&GOOD.replace("titel", "x").replace("title = ", "titel = ")).unwrap_err().to_string();
+        assert!(e.contains("titel"), "{e}");
+        let e = parse(&GOOD.replace("[profile.quick]", "[profile.fast]")).unwrap_err().to_string();
+        assert!(e.contains("needs a [profile.quick]"), "{e}");
+    }
+}

@@ -1,0 +1,172 @@
+//! Building lab servers and running them as child processes that never outlive the harness.
+//!
+//! Three lines of defence, because a lab server left behind keeps its port and its CPU and spoils the next run:
+//!
+//! 1. [`LabProcess`] stops its child on drop — after success, on an error return, and while a panic unwinds;
+//! 2. every live child is in a registry that [`kill_all`] empties; `cargo xtask` calls it from its Ctrl-C
+//!    (SIGINT/SIGTERM/SIGHUP) handler;
+//! 3. each child asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`), which covers even a
+//!    `kill -9` of the harness.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// PIDs of lab servers currently running.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Builds `bin` of `package` in release mode (labs measure optimised code) and returns the executable's path.
+/// Cargo's progress goes to stderr, so `--json` output on stdout stays clean.
+pub fn build_server(root: &Path, package: &str, bin: &str) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args(["build", "--release", "--package", package, "--bin", bin, "--message-format=json-render-diagnostics"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo build")?;
+    if !output.status.success() {
+        bail!("building {package} failed (the compiler's messages are above)");
+    }
+    for line in output.stdout.split(|b| *b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+        if message["reason"] == "compiler-artifact" && message["target"]["name"] == bin {
+            if let Some(exe) = message["executable"].as_str() {
+                return Ok(PathBuf::from(exe));
+            }
+        }
+    }
+    bail!("cargo built {package} but reported no executable named {bin}")
+}
+
+/// A running lab server.
+#[derive(Debug)]
+pub struct LabProcess {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl LabProcess {
+    /// Starts `binary args… --port 0`, waits for its `listening on ADDR` line, then for `/healthz`.
+    pub fn start(binary: &Path, args: &[String], env: &[(String, String)]) -> anyhow::Result<LabProcess> {
+        let mut command = Command::new(binary);
+        command.args(args).args(["--port", "0"]).envs(env.iter().cloned()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        die_with_parent(&mut command);
+        let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
+        register(child.id());
+        // Read stdout on a thread: the first line gives the address, later lines are drained so the pipe never fills.
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first = true;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if std::mem::take(&mut first) {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let mut process = LabProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => {
+                let status = process.child.try_wait().ok().flatten();
+                bail!("{} printed no `listening on ADDR` line (exit status: {status:?})", binary.display())
+            }
+        };
+        let addr = line
+            .strip_prefix("listening on ")
+            .and_then(|a| a.trim().parse().ok())
+            .with_context(|| format!("expected `listening on ADDR` as the first line, got {line:?}"))?;
+        process.addr = addr;
+        crate::probe::wait_healthy(addr, Duration::from_secs(10))?;
+        Ok(process)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// CPU seconds the server has used so far.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        lab_load_generator::proc_stat::process_cpu_time(self.pid()).map(|d| d.as_secs_f64())
+    }
+
+    /// The server's peak resident memory so far.
+    pub fn rss_peak_bytes(&self) -> Option<u64> {
+        lab_load_generator::proc_stat::peak_rss_bytes(self.pid())
+    }
+
+    /// Asks the server to stop (SIGTERM: graceful), and kills it if it has not exited within `grace`.
+    pub fn stop(mut self, grace: Duration) {
+        signal(self.pid(), libc::SIGTERM);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return; // Drop unregisters it.
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Drop kills it.
+    }
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        unregister(self.child.id());
+    }
+}
+
+fn register(pid: u32) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+fn unregister(pid: u32) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != pid);
+}
+
+/// Kills every lab server still running. Safe to call from a signal-handling thread.
+pub fn kill_all() {
+    let pids = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
+    for pid in pids {
+        signal(pid, libc::SIGKILL);
+    }
+}
+
+#[allow(unsafe_code)]
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) has no memory-safety preconditions; the pid is one of our own children.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the forked child before exec and calls only prctl(2), which is
+        // async-signal-safe; it allocates nothing and touches no lock.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The run report: the JSON contract in DESIGN.md that tests, the book and team tooling read, and the terminal
+//! table people read.
+//!
+//! Each variant's entry is the load generator's result (`achieved_rps`, `latency_us`, …) with the server's side
+//! added: its CPU and peak memory, and the counters from `/stats`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use lab_load_generator::report::human_us;
+use lab_load_generator::LoadReport;
+use serde::{Deserialize, Serialize};
+
+use crate::lessons::Verdict;
+use crate::machine::Machine;
+
+/// Version of the JSON layout; bumped on any incompatible change.
+pub const SCHEMA: u32 = 1;
+
+/// One run of one lab.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Always [`SCHEMA`].
+    pub schema: u32,
+    /// The lab's name.
+    pub lab: String,
+    /// What it teaches.
+    pub title: String,
+    /// The profile run (`quick`, `full`).
+    pub profile: String,
+    /// UTC, RFC 3339.
+    pub started_at: String,
+    /// Where it ran.
+    pub machine: Machine,
+    /// Results, in the order the variants ran.
+    pub variants: Vec<VariantResult>,
+    /// Variants not run, and why (e.g. `REDIS_URL` unset).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// The lessons' verdicts.
+    pub lessons: Vec<Verdict>,
+}
+
+/// A variant that was not run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The variant.
+    pub variant: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// One variant's measurements.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantResult {
+    /// The variant.
+    pub name: String,
+    /// What the load generator measured.
+    #[serde(flatten)]
+    pub load: LoadReport,
+    /// What the server used.
+    pub server: ServerSample,
+    /// The server's `/stats` after the run.
+    pub counters: BTreeMap<String, serde_json::Number>,
+}
+
+/// The server process's resource use, from /proc.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct ServerSample {
+    /// Peak resident memory (VmHWM).
+    pub rss_peak_bytes: u64,
+    /// CPU time during the load (user + system, all threads).
+    pub cpu_seconds: f64,
+}
+
+impl RunReport {
+    /// Writes `<dir>/<timestamp>.json` and `.html`; returns both paths.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let stem = self.started_at.replace(':', "-");
+        let json = dir.join(format!("{stem}.json"));
+        let html = dir.join(format!("{stem}.html"));
+        std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n").with_context(|| format!("writing {}", json.display()))?;
+        std::fs::write(&html, crate::html::render(self)).with_context(|| format!("writing {}", html.display()))?;
+        Ok((json, html))
+    }
+
+    /// The comparison table.
+    pub fn table(&self) -> String {
+        let counter_names: Vec<&String> = {
+            let mut names: Vec<&String> = self.variants.iter().flat_map(|v| v.counters.keys()).collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        let mut header: Vec<String> =
+            ["variant", "mode", "req/s (target)", "errors", "p50", "p99", "p99.9", "max", "server CPU", "peak RSS"]
+                .map(String::from)
+                .into();
+        header.extend(counter_names.iter().map(|n| n.to_string()));
+        t.set_header(header);
+        for v in &self.variants {
+            let l = &v.load;
+            let rate = match l.load.target_rps {
+                Some(target) => format!("{:.0} ({target:.0})", l.achieved_rps),
+                None => format!("{:.0}", l.achieved_rps),
+            };
+            let mode = if l.load.mode == "closed" { format!("closed ×{}", l.load.connections) } else { "fixed-rate".into() };
+            let mut row = vec![
+                if l.generator.valid { v.name.clone() } else { format!("{} ⚠", v.name) },
+                mode,
+                rate,
+                l.errors.to_string(),
+                human_us(l.latency_us.p50),
+                human_us(l.latency_us.p99),
+                human_us(l.latency_us.p999),
+                human_us(l.latency_us.max),
+                format!("{:.2}s", v.server.cpu_seconds),
+                format!("{:.1} MiB", v.server.rss_peak_bytes as f64 / 1048576.0),
+            ];
+            row.extend(counter_names.iter().map(|n| v.counters.get(*n).map_or("-".into(), |c| c.to_string())));
+            t.add_row(row);
+        }
+        t.to_string()
+    }
+
+    /// The lines under the table: invalid runs, skipped variants, lesson verdicts.
+    pub fn verdicts(&self) -> String {
+        let mut lines = Vec::new();
+        for v in &self.variants {
+            for reason in &v.load.generator.invalid_reasons {
+                lines.push(format!("⚠ {}: not a valid measurement: {reason}", v.name));
+            }
+            for note in &v.load.generator.notes {
+                lines.push(format!("· {}: {note}", v.name));
+            }
+        }
+        for s in &self.skipped {
+            lines.push(format!("– {} skipped: {}", s.variant, s.reason));
+        }
+        for verdict in &self.lessons {
+            lines.push(verdict.line());
+        }
+        lines.join("\n")
+    }
+
+    /// True when every lesson that could be judged held.
+    pub fn all_lessons_hold(&self) -> bool {
+        self.lessons.iter().all(|l| l.holds || l.observed_ratio.is_none())
+    }
+}

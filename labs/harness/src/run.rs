@@ -1,0 +1,156 @@
+//! One lab run: every variant in turn, under the same profile, on the same machine, minutes apart at most.
+//!
+//! Variants run one after another, never at once: on 2 cores, two servers under load at the same time would
+//! measure each other.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use lab_load_generator::{Mode, Plan, Target};
+
+use crate::manifest::{Manifest, ModeKind, Profile, VariantSpec};
+use crate::process::{build_server, LabProcess};
+use crate::report::{RunReport, ServerSample, Skipped, VariantResult, SCHEMA};
+
+/// Choices for a run; `Default` is the quick profile with every variant.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Profile name.
+    pub profile: String,
+    /// Run only these variants (all when empty).
+    pub variants: Vec<String>,
+    /// Replaces the profile's rate (fixed-rate profiles).
+    pub rate: Option<f64>,
+    /// Replaces the profile's duration.
+    pub duration: Option<Duration>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { profile: "quick".into(), variants: Vec::new(), rate: None, duration: None }
+    }
+}
+
+/// What a run tells whoever watches it (a progress bar in `cargo xtask`).
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// Building the server binary.
+    Building(&'a str),
+    /// A variant's server is starting.
+    Starting(&'a str),
+    /// Load is running: elapsed and expected length, requests completed.
+    Loading { variant: &'a str, elapsed: Duration, length: Duration, completed: u64 },
+    /// A variant finished.
+    Finished(&'a str),
+}
+
+/// Runs `manifest` from the workspace at `root`.
+pub fn run_lab(root: &Path, manifest: &Manifest, options: &RunOptions, on_event: &mut dyn FnMut(Event)) -> anyhow::Result<RunReport> {
+    let profile = manifest.profiles.get(&options.profile).with_context(|| {
+        let known: Vec<&String> = manifest.profiles.keys().collect();
+        format!("lab {} has no profile {:?}; it has {known:?}", manifest.name, options.profile)
+    })?;
+    for wanted in &options.variants {
+        if !manifest.variants.iter().any(|v| &v.name == wanted) {
+            let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
+            anyhow::bail!("lab {} has no variant {wanted:?}; it has {known:?}", manifest.name);
+        }
+    }
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    on_event(Event::Building(&manifest.server));
+    let binary = build_server(root, &manifest.package, &manifest.server)?;
+
+    let mut results = Vec::new();
+    let mut skipped = Vec::new();
+    for variant in &manifest.variants {
+        if !options.variants.is_empty() && !options.variants.contains(&variant.name) {
+            continue;
+        }
+        let mut env = Vec::new();
+        if let Some(var) = &variant.requires_env {
+            match std::env::var(var) {
+                Ok(value) => env.push((var.clone(), value)),
+                Err(_) => {
+                    skipped.push(Skipped { variant: variant.name.clone(), reason: format!("{var} is not set") });
+                    continue;
+                }
+            }
+        }
+        on_event(Event::Starting(&variant.name));
+        let server = LabProcess::start(&binary, &variant.args, &env).with_context(|| format!("variant {}", variant.name))?;
+        let result = measure(&server, variant, profile, options, on_event).with_context(|| format!("variant {}", variant.name))?;
+        server.stop(Duration::from_secs(5));
+        on_event(Event::Finished(&variant.name));
+        results.push(result);
+    }
+    let lessons = crate::lessons::judge(&manifest.lessons, &results);
+    Ok(RunReport {
+        schema: SCHEMA,
+        lab: manifest.name.clone(),
+        title: manifest.title.clone(),
+        profile: options.profile.clone(),
+        started_at,
+        machine: crate::machine::Machine::this(),
+        variants: results,
+        skipped,
+        lessons,
+    })
+}
+
+/// The load plan for one variant: the profile, then the variant's overrides, then the command line's.
+pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, options: &RunOptions) -> Plan {
+    let duration = options.duration.unwrap_or(profile.duration);
+    let mode = match variant.mode.unwrap_or(profile.mode) {
+        ModeKind::FixedRate => {
+            // A closed profile has no rate; a variant switching to fixed-rate then needs one from the command line.
+            let rate = options.rate.or(profile.rate).unwrap_or(1000.0);
+            Mode::fixed_rate(rate, profile.warmup, profile.ramp, duration)
+        }
+        ModeKind::Closed => Mode::Closed { warmup: profile.warmup, duration },
+    };
+    let mut plan = Plan::new(target, profile.requests.clone(), mode);
+    plan.connections = variant.connections.unwrap_or(profile.connections);
+    plan.threads = profile.threads.min(plan.connections);
+    plan
+}
+
+fn measure(
+    server: &LabProcess,
+    variant: &VariantSpec,
+    profile: &Profile,
+    options: &RunOptions,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<VariantResult> {
+    let target = Target::parse(&format!("http://{}/", server.addr), false)?;
+    let plan = plan_for(target, variant, profile, options);
+    let length = match &plan.mode {
+        Mode::FixedRate { phases } => phases.iter().map(|p| p.duration).sum(),
+        Mode::Closed { warmup, duration } => *warmup + *duration,
+    };
+    let cpu_before = server.cpu_seconds().unwrap_or(0.0);
+    let began = Instant::now();
+    let load = std::thread::scope(|scope| {
+        let running = scope.spawn(|| lab_load_generator::run(&plan));
+        while !running.is_finished() {
+            on_event(Event::Loading {
+                variant: &variant.name,
+                elapsed: began.elapsed(),
+                length,
+                completed: plan.progress.load(Ordering::Relaxed),
+            });
+            // Progress refresh interval, not synchronisation: `is_finished` decides when to stop.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        running.join().expect("the load generator panicked")
+    })?;
+    let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
+    let counters = crate::probe::stats(server.addr).context("reading /stats after the run")?;
+    Ok(VariantResult {
+        name: variant.name.clone(),
+        load,
+        server: ServerSample { rss_peak_bytes: server.rss_peak_bytes().unwrap_or(0), cpu_seconds },
+        counters,
+    })
+}

@@ -1,0 +1,185 @@
+//! `cargo xtask load <url>`: the load generator on any target on this machine, and `load merge` for HDR logs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use lab_load_generator::report::{human_us, Percentiles};
+use lab_load_generator::scenario::RequestSpec;
+use lab_load_generator::{parse_duration, Mode, Plan, Scenario, Target, Threshold};
+
+use crate::UsageError;
+
+/// Arguments of `cargo xtask load`.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct LoadArgs {
+    #[command(subcommand)]
+    merge: Option<LoadCommand>,
+    /// The target, e.g. http://127.0.0.1:3000/product/{zipf:1000}. Paths may use {seq}, {uniform:N}, {zipf:N}.
+    #[arg(required = true)]
+    url: Option<String>,
+    /// Fixed arrival rate in requests/s (open model). Without it, the closed model: each connection as fast as it goes.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Connections (open model: the most requests in flight at once).
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Measured duration.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unrecorded warm-up before it.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Linear ramp from a tenth of --rate up to it, before the measured phase (open model).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    ramp: Duration,
+    /// Generator threads, each with its own share of the connections.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// A TOML file of weighted, named requests (replaces the URL's path, method, headers and body).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// HTTP method.
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// A request header, `name: value` (repeatable).
+    #[arg(long = "header", short = 'H')]
+    headers: Vec<String>,
+    /// Request body.
+    #[arg(long)]
+    body: Option<String>,
+    /// Open a new TCP connection for every request; connect time is reported apart.
+    #[arg(long)]
+    new_connection: bool,
+    /// Longest wait for one response.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// A pass/fail rule, e.g. 'p99<50ms', 'errors<0.1%', 'rps>=1900', 'ping:p99<5ms' (repeatable).
+    #[arg(long = "threshold")]
+    thresholds: Vec<String>,
+    /// Print the result as JSON on stdout, and nothing else there.
+    #[arg(long)]
+    json: bool,
+    /// Write an HdrHistogram interval log (one histogram per second) to this file.
+    #[arg(long)]
+    hdr_log: Option<PathBuf>,
+    /// Allow a target that is not on this machine. Never point this at a service you do not own.
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+#[derive(Subcommand)]
+enum LoadCommand {
+    /// Add the histograms of several HdrHistogram logs (from several machines) and print the true percentiles.
+    Merge {
+        /// Interval logs written with --hdr-log.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+    },
+}
+
+/// Runs the command.
+pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    if let Some(LoadCommand::Merge { logs }) = &args.merge {
+        return merge(logs);
+    }
+    let thresholds: Vec<Threshold> =
+        args.thresholds.iter().map(|t| t.parse().map_err(|e| UsageError(format!("{e}")))).collect::<Result<_, _>>()?;
+    let plan = plan(&args)?;
+    let report = lab_load_generator::run(&plan).map_err(|e| match e {
+        lab_load_generator::LoadError::Plan(m) => anyhow::Error::new(UsageError(m)),
+        other => anyhow::Error::new(other),
+    })?;
+    if let Some(path) = &args.hdr_log {
+        lab_load_generator::hdr_log::write(&report, path)?;
+        eprintln!("interval log: {}", path.display());
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", report.table());
+    }
+    let mut failed = false;
+    if !thresholds.is_empty() && !report.generator.valid {
+        eprintln!("thresholds not judged: the run is not a valid measurement");
+        failed = true;
+    } else {
+        for threshold in &thresholds {
+            if let Err(violation) = threshold.check(&report) {
+                eprintln!("✗ {violation}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
+    let url = args.url.as_deref().expect("clap requires a URL without a subcommand");
+    let target = Target::parse(url, args.allow_remote).map_err(|e| UsageError(e.to_string()))?;
+    let requests = match &args.scenario {
+        Some(path) => Scenario::load(path).map_err(|e| UsageError(e.to_string()))?.requests,
+        None => {
+            let mut spec = RequestSpec::get(&target.path).map_err(|e| UsageError(e.to_string()))?;
+            spec.method = args.method.parse().map_err(|_| UsageError(format!("{:?} is not an HTTP method", args.method)))?;
+            for header in &args.headers {
+                let (name, value) = header
+                    .split_once(':')
+                    .ok_or_else(|| UsageError(format!("--header {header:?}: expected `name: value`")))?;
+                let name: hyper_header::HeaderName =
+                    name.trim().parse().map_err(|_| UsageError(format!("--header {header:?}: bad header name")))?;
+                let value: hyper_header::HeaderValue =
+                    value.trim().parse().map_err(|_| UsageError(format!("--header {header:?}: bad header value")))?;
+                spec.headers.append(name, value);
+            }
+            if let Some(body) = &args.body {
+                spec.body = body.clone().into();
+            }
+            vec![spec]
+        }
+    };
+    let mode = match args.rate {
+        Some(rate) if rate > 0.0 && rate.is_finite() => Mode::fixed_rate(rate, args.warmup, args.ramp, args.duration),
+        Some(rate) => return Err(UsageError(format!("--rate must be a positive number, not {rate}")).into()),
+        None => Mode::Closed { warmup: args.warmup, duration: args.duration },
+    };
+    if args.duration.is_zero() {
+        return Err(UsageError("--duration must be more than zero".into()).into());
+    }
+    let mut plan = Plan::new(target, requests, mode);
+    plan.connections = args.connections;
+    plan.threads = args.threads;
+    plan.timeout = args.timeout;
+    plan.new_connection_per_request = args.new_connection;
+    plan.keep_intervals = args.hdr_log.is_some();
+    Ok(plan)
+}
+
+mod hyper_header {
+    pub use lab_load_generator::scenario::{HeaderName, HeaderValue};
+}
+
+fn merge(logs: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let totals = lab_load_generator::hdr_log::merge(logs).context("merging interval logs")?;
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["tag", "requests", "p50", "p90", "p99", "p99.9", "max"]);
+    for (tag, h) in &totals {
+        let p = Percentiles::of(h);
+        table.add_row([
+            if tag.is_empty() { "(all)".to_string() } else { tag.clone() },
+            h.len().to_string(),
+            human_us(p.p50),
+            human_us(p.p90),
+            human_us(p.p99),
+            human_us(p.p999),
+            human_us(p.max),
+        ]);
+    }
+    println!("{table}");
+    println!("{} logs added histogram by histogram: these are the percentiles of all their requests together.", logs.len());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,81 @@
+//! `cargo xtask`: the workbench's one entry point. Thin on purpose: it parses the command line (the doc
+//! comments below are the `--help`), calls the library crates, and prints. One module per command.
+
+mod lab;
+mod list;
+mod load;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Backend Performance Workbench: labs that prove performance lessons with numbers measured on your machine.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the labs, what they teach, their variants and lessons.
+    List,
+    /// Run a lab: every variant under the same load, the comparison table, and the lessons' verdicts (✓/✗).
+    ///
+    /// Exit status: 0 when every lesson held, 3 when one did not, 2 on bad input, 1 on other failures.
+    Lab(lab::LabArgs),
+    /// Load-test a URL: fixed rate (open model, latency from the due time) or closed model, percentile table.
+    ///
+    /// Exit status: 0 when every threshold held, 1 when one was violated or the run failed, 2 on bad input.
+    Load(load::LoadArgs),
+}
+
+/// The workspace root: xtask lives one folder below it.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+/// Bad input from the user: printed plainly, exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    // Ctrl-C (and SIGTERM/SIGHUP) must not leave a lab server running: kill them all, then exit as interrupted.
+    let _ = ctrlc::set_handler(|| {
+        lab_harness::process::kill_all();
+        eprintln!("\ninterrupted: lab servers stopped");
+        std::process::exit(130);
+    });
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::List => list::run(),
+        Command::Lab(args) => lab::run(args),
+        Command::Load(args) => load::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            if let Some(usage) = error.downcast_ref::<UsageError>() {
+                eprintln!("error: {usage}");
+                return ExitCode::from(2);
+            }
+            if let Some(manifest) = error.downcast_ref::<lab_harness::ManifestError>() {
+                eprintln!("error: {manifest}");
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
