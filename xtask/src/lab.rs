@@ -42,7 +42,12 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     let labs = lab_harness::discover(&root)?;
     let Some(manifest) = labs.iter().find(|m| m.name == args.lab) else {
         let known: Vec<&str> = labs.iter().map(|m| m.name.as_str()).collect();
-        return Err(UsageError(format!("unknown lab {:?}; the labs are: {}", args.lab, known.join(", "))).into());
+        return Err(UsageError(format!(
+            "unknown lab {:?}; the labs are: {}",
+            args.lab,
+            known.join(", ")
+        ))
+        .into());
     };
     if let Some(rate) = args.rate {
         if !(rate > 0.0 && rate.is_finite()) {
@@ -52,7 +57,12 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     for wanted in &args.variants {
         if !manifest.variants.iter().any(|v| &v.name == wanted) {
             let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
-            return Err(UsageError(format!("lab {} has no variant {wanted:?}; its variants are: {}", manifest.name, known.join(", "))).into());
+            return Err(UsageError(format!(
+                "lab {} has no variant {wanted:?}; its variants are: {}",
+                manifest.name,
+                known.join(", ")
+            ))
+            .into());
         }
     }
     let options = RunOptions {
@@ -70,7 +80,10 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         eprintln!("report: {}\n        {}", json_path.display(), html_path.display());
     } else {
-        println!("{}: {} (profile {}, {} CPUs: {})", report.lab, report.title, report.profile, report.machine.cpus, report.machine.cpu_model);
+        println!(
+            "{}: {} (profile {}, {} CPUs: {})",
+            report.lab, report.title, report.profile, report.machine.cpus, report.machine.cpu_model
+        );
         println!("{}", report.table());
         println!("{}", report.verdicts());
         println!("report: {}\n        {}", json_path.display(), html_path.display());
@@ -78,7 +91,11 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     if args.open {
         open_in_browser(&html_path);
     }
-    Ok(if report.all_lessons_hold() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    Ok(if report.all_lessons_hold() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 /// Cargo's target folder: `CARGO_TARGET_DIR` when set, else `<root>/target`.

@@ -86,8 +86,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     if let Some(LoadCommand::Merge { logs }) = &args.merge {
         return merge(logs);
     }
-    let thresholds: Vec<Threshold> =
-        args.thresholds.iter().map(|t| t.parse().map_err(|e| UsageError(format!("{e}")))).collect::<Result<_, _>>()?;
+    let thresholds: Vec<Threshold> = args
+        .thresholds
+        .iter()
+        .map(|t| t.parse().map_err(|e| UsageError(format!("{e}"))))
+        .collect::<Result<_, _>>()?;
     let plan = plan(&args)?;
     let report = lab_load_generator::run(&plan).map_err(|e| match e {
         lab_load_generator::LoadError::Plan(m) => anyhow::Error::new(UsageError(m)),
@@ -124,15 +127,22 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         Some(path) => Scenario::load(path).map_err(|e| UsageError(e.to_string()))?.requests,
         None => {
             let mut spec = RequestSpec::get(&target.path).map_err(|e| UsageError(e.to_string()))?;
-            spec.method = args.method.parse().map_err(|_| UsageError(format!("{:?} is not an HTTP method", args.method)))?;
+            spec.method = args
+                .method
+                .parse()
+                .map_err(|_| UsageError(format!("{:?} is not an HTTP method", args.method)))?;
             for header in &args.headers {
                 let (name, value) = header
                     .split_once(':')
                     .ok_or_else(|| UsageError(format!("--header {header:?}: expected `name: value`")))?;
-                let name: hyper_header::HeaderName =
-                    name.trim().parse().map_err(|_| UsageError(format!("--header {header:?}: bad header name")))?;
-                let value: hyper_header::HeaderValue =
-                    value.trim().parse().map_err(|_| UsageError(format!("--header {header:?}: bad header value")))?;
+                let name: hyper_header::HeaderName = name
+                    .trim()
+                    .parse()
+                    .map_err(|_| UsageError(format!("--header {header:?}: bad header name")))?;
+                let value: hyper_header::HeaderValue = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| UsageError(format!("--header {header:?}: bad header value")))?;
                 spec.headers.append(name, value);
             }
             if let Some(body) = &args.body {
@@ -144,7 +154,10 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     let mode = match args.rate {
         Some(rate) if rate > 0.0 && rate.is_finite() => Mode::fixed_rate(rate, args.warmup, args.ramp, args.duration),
         Some(rate) => return Err(UsageError(format!("--rate must be a positive number, not {rate}")).into()),
-        None => Mode::Closed { warmup: args.warmup, duration: args.duration },
+        None => Mode::Closed {
+            warmup: args.warmup,
+            duration: args.duration,
+        },
     };
     if args.duration.is_zero() {
         return Err(UsageError("--duration must be more than zero".into()).into());
@@ -170,7 +183,11 @@ fn merge(logs: &[PathBuf]) -> anyhow::Result<ExitCode> {
     for (tag, h) in &totals {
         let p = Percentiles::of(h);
         table.add_row([
-            if tag.is_empty() { "(all)".to_string() } else { tag.clone() },
+            if tag.is_empty() {
+                "(all)".to_string()
+            } else {
+                tag.clone()
+            },
             h.len().to_string(),
             human_us(p.p50),
             human_us(p.p90),
@@ -180,6 +197,9 @@ fn merge(logs: &[PathBuf]) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!("{table}");
-    println!("{} logs added histogram by histogram: these are the percentiles of all their requests together.", logs.len());
+    println!(
+        "{} logs added histogram by histogram: these are the percentiles of all their requests together.",
+        logs.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

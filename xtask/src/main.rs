@@ -30,12 +30,15 @@ enum Command {
     /// Load-test a URL: fixed rate (open model, latency from the due time) or closed model, percentile table.
     ///
     /// Exit status: 0 when every threshold held, 1 when one was violated or the run failed, 2 on bad input.
-    Load(load::LoadArgs),
+    Load(Box<load::LoadArgs>),
 }
 
 /// The workspace root: xtask lives one folder below it.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
 }
 
 /// Bad input from the user: printed plainly, exit status 2.
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::List => list::run(),
         Command::Lab(args) => lab::run(args),
-        Command::Load(args) => load::run(args),
+        Command::Load(args) => load::run(*args),
     };
     match outcome {
         Ok(code) => code,

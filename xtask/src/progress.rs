@@ -23,15 +23,26 @@ impl Progress {
                 eprintln!("▶ {variant}");
                 let bar = ProgressBar::new(1000);
                 bar.set_style(
-                    ProgressStyle::with_template("  {bar:40} {msg}").expect("static template").progress_chars("█▉ "),
+                    ProgressStyle::with_template("  {bar:40} {msg}")
+                        .expect("static template")
+                        .progress_chars("█▉ "),
                 );
                 self.bar = Some(bar);
             }
-            Event::Loading { elapsed, length, completed, .. } => {
+            Event::Loading {
+                elapsed,
+                length,
+                completed,
+                ..
+            } => {
                 if let Some(bar) = &self.bar {
                     let fraction = elapsed.as_secs_f64() / length.as_secs_f64().max(1e-9);
                     bar.set_position((fraction.min(1.0) * 1000.0) as u64);
-                    bar.set_message(format!("{:.1}s / {:.1}s · {completed} requests", elapsed.as_secs_f64(), length.as_secs_f64()));
+                    bar.set_message(format!(
+                        "{:.1}s / {:.1}s · {completed} requests",
+                        elapsed.as_secs_f64(),
+                        length.as_secs_f64()
+                    ));
                 }
             }
             Event::Finished(_) => {

@@ -1,7 +1,7 @@
 //! Hello world on axum: the router every other lab uses, with `/healthz` and `/stats` from lab-kit.
 //!
-//! + a route table, extractors, middleware: the code of a real service;
-//! − a little more work per request than a bare `service_fn` (the router's lookup, boxed handlers) — the
+//! - **+** a route table, extractors, middleware: the code of a real service;
+//! - **−** a little more work per request than a bare `service_fn` (the router's lookup, boxed handlers) — the
 //!   baseline lab measures how little.
 
 use axum::routing::get;
@@ -32,9 +32,16 @@ mod tests {
     async fn says_hello_counts_and_404s_the_rest() {
         let counters = Counters::new(crate::COUNTERS);
         let app = app(counters.clone());
-        let ok = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+        let ok = app
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(ok.status(), 200);
-        let missing = app.oneshot(Request::get("/nope").body(Body::empty()).unwrap()).await.unwrap();
+        let missing = app
+            .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(missing.status(), 404);
         assert_eq!(counters.get("requests"), 1);
     }

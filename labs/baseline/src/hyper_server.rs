@@ -1,7 +1,7 @@
 //! Hello world on bare hyper: an accept loop and a `service_fn` that matches the path by hand.
 //!
-//! + the least work per request a Rust HTTP/1.1 server does: no router, no boxing, no middleware;
-//! − everything a router gives for free is written by hand: routing, 404s, the health and stats endpoints,
+//! - **+** the least work per request a Rust HTTP/1.1 server does: no router, no boxing, no middleware;
+//! - **−** everything a router gives for free is written by hand: routing, 404s, the health and stats endpoints,
 //!   graceful shutdown (hyper-util's `GracefulShutdown` below).
 
 use std::convert::Infallible;
@@ -32,7 +32,10 @@ pub fn respond(request: &Request<Incoming>, counters: &Counters) -> Response<Ful
         (&hyper::Method::GET, "/healthz") => text(StatusCode::OK, Bytes::from_static(b"ok")),
         (&hyper::Method::GET, "/stats") => {
             let mut response = text(StatusCode::OK, Bytes::from(counters.to_json().to_string()));
-            response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
             response
         }
         _ => text(StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n")),

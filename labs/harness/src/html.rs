@@ -11,7 +11,9 @@ use lab_load_generator::report::human_us;
 
 use crate::report::RunReport;
 
-const COLOURS: [&str; 8] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+const COLOURS: [&str; 8] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
 const W: f64 = 760.0;
 const H: f64 = 340.0;
 const LEFT: f64 = 70.0;
@@ -21,7 +23,10 @@ const BOTTOM: f64 = 45.0;
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Renders the whole report page.
@@ -90,7 +95,11 @@ fn percentile_x(q: f64) -> f64 {
 }
 
 fn spectrum(report: &RunReport) -> String {
-    let all: Vec<u64> = report.variants.iter().flat_map(|v| v.load.latency_spectrum.iter().map(|p| p.1.max(1))).collect();
+    let all: Vec<u64> = report
+        .variants
+        .iter()
+        .flat_map(|v| v.load.latency_spectrum.iter().map(|p| p.1.max(1)))
+        .collect();
     if all.is_empty() {
         return "<p>No latency recorded.</p>".into();
     }
@@ -100,7 +109,15 @@ fn spectrum(report: &RunReport) -> String {
     let x = |q: f64| LEFT + percentile_x(q) / 6.0 * pw;
     let y = |us: u64| TOP + ph - ((us.max(1) as f64).log10() - lo) / (hi - lo) * ph;
     let mut svg = format!("<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"latency percentile spectrum\">");
-    for (q, label) in [(0.0, "0"), (90.0, "90"), (99.0, "99"), (99.9, "99.9"), (99.99, "99.99"), (99.999, "99.999"), (100.0, "max")] {
+    for (q, label) in [
+        (0.0, "0"),
+        (90.0, "90"),
+        (99.0, "99"),
+        (99.9, "99.9"),
+        (99.99, "99.99"),
+        (99.999, "99.999"),
+        (100.0, "max"),
+    ] {
         let _ = write!(
             svg,
             "<line x1=\"{0:.1}\" y1=\"{TOP}\" x2=\"{0:.1}\" y2=\"{1:.1}\" stroke=\"#e0e0e0\"/><text x=\"{0:.1}\" y=\"{2:.1}\" text-anchor=\"middle\">{label}</text>",
@@ -123,11 +140,25 @@ fn spectrum(report: &RunReport) -> String {
         );
         decade += 1.0;
     }
-    let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">percentile</text>", LEFT + pw / 2.0, H - 6.0);
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">percentile</text>",
+        LEFT + pw / 2.0,
+        H - 6.0
+    );
     for (i, v) in report.variants.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let points: Vec<String> = v.load.latency_spectrum.iter().map(|(q, us)| format!("{:.1},{:.1}", x(*q), y(*us))).collect();
-        let _ = write!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>", points.join(" "));
+        let points: Vec<String> = v
+            .load
+            .latency_spectrum
+            .iter()
+            .map(|(q, us)| format!("{:.1},{:.1}", x(*q), y(*us)))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
         legend(&mut svg, i, colour, &v.name);
     }
     svg.push_str("</svg>");
@@ -135,8 +166,18 @@ fn spectrum(report: &RunReport) -> String {
 }
 
 fn throughput(report: &RunReport) -> String {
-    let seconds = report.variants.iter().map(|v| v.load.throughput_per_s.len()).max().unwrap_or(0);
-    let peak = report.variants.iter().flat_map(|v| v.load.throughput_per_s.iter().copied()).max().unwrap_or(0);
+    let seconds = report
+        .variants
+        .iter()
+        .map(|v| v.load.throughput_per_s.len())
+        .max()
+        .unwrap_or(0);
+    let peak = report
+        .variants
+        .iter()
+        .flat_map(|v| v.load.throughput_per_s.iter().copied())
+        .max()
+        .unwrap_or(0);
     if seconds == 0 || peak == 0 {
         return "<p>No throughput recorded.</p>".into();
     }
@@ -144,7 +185,9 @@ fn throughput(report: &RunReport) -> String {
     let top = (peak as f64 * 1.1).ceil();
     let x = |s: f64| LEFT + s / (seconds.max(2) - 1) as f64 * pw;
     let y = |r: f64| TOP + ph - r / top * ph;
-    let mut svg = format!("<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"throughput over time\">");
+    let mut svg = format!(
+        "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"throughput over time\">"
+    );
     for k in 0..=4 {
         let r = top * k as f64 / 4.0;
         let _ = write!(
@@ -157,12 +200,26 @@ fn throughput(report: &RunReport) -> String {
             r
         );
     }
-    let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">seconds since start (warm-up included)</text>", LEFT + pw / 2.0, H - 6.0);
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">seconds since start (warm-up included)</text>",
+        LEFT + pw / 2.0,
+        H - 6.0
+    );
     for (i, v) in report.variants.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let points: Vec<String> =
-            v.load.throughput_per_s.iter().enumerate().map(|(s, r)| format!("{:.1},{:.1}", x(s as f64), y(*r as f64))).collect();
-        let _ = write!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>", points.join(" "));
+        let points: Vec<String> = v
+            .load
+            .throughput_per_s
+            .iter()
+            .enumerate()
+            .map(|(s, r)| format!("{:.1},{:.1}", x(s as f64), y(*r as f64)))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
         legend(&mut svg, i, colour, &v.name);
     }
     svg.push_str("</svg>");

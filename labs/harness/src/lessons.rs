@@ -52,7 +52,11 @@ impl Verdict {
                 self.variant,
                 round(self.variant_value.unwrap_or_default()),
             ),
-            (None, note) => format!("? {} — not judged: {}", self.claim, note.as_deref().unwrap_or("no data")),
+            (None, note) => format!(
+                "? {} — not judged: {}",
+                self.claim,
+                note.as_deref().unwrap_or("no data")
+            ),
         }
     }
 }

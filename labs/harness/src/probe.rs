@@ -18,7 +18,9 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> anyhow::Result<(u
             let stream = tokio::net::TcpStream::connect(addr).await?;
             let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
             tokio::spawn(connection);
-            let request = hyper::Request::get(path).header(hyper::header::HOST, addr.to_string()).body(Empty::<Bytes>::new())?;
+            let request = hyper::Request::get(path)
+                .header(hyper::header::HOST, addr.to_string())
+                .body(Empty::<Bytes>::new())?;
             let response = sender.send_request(request).await?;
             let status = response.status().as_u16();
             let body = response.into_body().collect().await?.to_bytes();
@@ -49,7 +51,8 @@ pub fn wait_healthy(addr: SocketAddr, within: Duration) -> anyhow::Result<()> {
 pub fn stats(addr: SocketAddr) -> anyhow::Result<std::collections::BTreeMap<String, serde_json::Number>> {
     let (status, body) = get(addr, "/stats", Duration::from_secs(5))?;
     anyhow::ensure!(status == 200, "GET /stats answered {status}");
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| anyhow::anyhow!("/stats is not JSON: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| anyhow::anyhow!("/stats is not JSON: {e}"))?;
     let mut out = std::collections::BTreeMap::new();
     flatten("", &value, &mut out);
     Ok(out)
@@ -62,7 +65,11 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut std::collections::
         }
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, v, out);
             }
         }
@@ -77,7 +84,11 @@ mod tests {
     #[test]
     fn nested_stats_flatten_to_dotted_names() {
         let mut out = std::collections::BTreeMap::new();
-        flatten("", &serde_json::json!({"db_queries": 3, "lag": {"p99_us": 12.5}, "label": "x"}), &mut out);
+        flatten(
+            "",
+            &serde_json::json!({"db_queries": 3, "lag": {"p99_us": 12.5}, "label": "x"}),
+            &mut out,
+        );
         assert_eq!(out.len(), 2);
         assert_eq!(out["db_queries"].as_u64(), Some(3));
         assert_eq!(out["lag.p99_us"].as_f64(), Some(12.5));

@@ -26,7 +26,15 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> anyhow::Result<Pat
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(root)
-        .args(["build", "--release", "--package", package, "--bin", bin, "--message-format=json-render-diagnostics"])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            package,
+            "--bin",
+            bin,
+            "--message-format=json-render-diagnostics",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
@@ -35,7 +43,9 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> anyhow::Result<Pat
         bail!("building {package} failed (the compiler's messages are above)");
     }
     for line in output.stdout.split(|b| *b == b'\n') {
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
         if message["reason"] == "compiler-artifact" && message["target"]["name"] == bin {
             if let Some(exe) = message["executable"].as_str() {
                 return Ok(PathBuf::from(exe));
@@ -57,9 +67,16 @@ impl LabProcess {
     /// Starts `binary args… --port 0`, waits for its `listening on ADDR` line, then for `/healthz`.
     pub fn start(binary: &Path, args: &[String], env: &[(String, String)]) -> anyhow::Result<LabProcess> {
         let mut command = Command::new(binary);
-        command.args(args).args(["--port", "0"]).envs(env.iter().cloned()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        command
+            .args(args)
+            .args(["--port", "0"])
+            .envs(env.iter().cloned())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         die_with_parent(&mut command);
-        let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
         register(child.id());
         // Read stdout on a thread: the first line gives the address, later lines are drained so the pipe never fills.
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -73,12 +90,18 @@ impl LabProcess {
                 }
             }
         });
-        let mut process = LabProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        let mut process = LabProcess {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
         let line = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(line) => line,
             Err(_) => {
                 let status = process.child.try_wait().ok().flatten();
-                bail!("{} printed no `listening on ADDR` line (exit status: {status:?})", binary.display())
+                bail!(
+                    "{} printed no `listening on ADDR` line (exit status: {status:?})",
+                    binary.display()
+                )
             }
         };
         let addr = line

@@ -81,7 +81,8 @@ impl RunReport {
         let stem = self.started_at.replace(':', "-");
         let json = dir.join(format!("{stem}.json"));
         let html = dir.join(format!("{stem}.html"));
-        std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n").with_context(|| format!("writing {}", json.display()))?;
+        std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n")
+            .with_context(|| format!("writing {}", json.display()))?;
         std::fs::write(&html, crate::html::render(self)).with_context(|| format!("writing {}", html.display()))?;
         Ok((json, html))
     }
@@ -96,10 +97,20 @@ impl RunReport {
         };
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-        let mut header: Vec<String> =
-            ["variant", "mode", "req/s (target)", "errors", "p50", "p99", "p99.9", "max", "server CPU", "peak RSS"]
-                .map(String::from)
-                .into();
+        let mut header: Vec<String> = [
+            "variant",
+            "mode",
+            "req/s (target)",
+            "errors",
+            "p50",
+            "p99",
+            "p99.9",
+            "max",
+            "server CPU",
+            "peak RSS",
+        ]
+        .map(String::from)
+        .into();
         header.extend(counter_names.iter().map(|n| n.to_string()));
         t.set_header(header);
         for v in &self.variants {
@@ -108,9 +119,17 @@ impl RunReport {
                 Some(target) => format!("{:.0} ({target:.0})", l.achieved_rps),
                 None => format!("{:.0}", l.achieved_rps),
             };
-            let mode = if l.load.mode == "closed" { format!("closed ×{}", l.load.connections) } else { "fixed-rate".into() };
+            let mode = if l.load.mode == "closed" {
+                format!("closed ×{}", l.load.connections)
+            } else {
+                "fixed-rate".into()
+            };
             let mut row = vec![
-                if l.generator.valid { v.name.clone() } else { format!("{} ⚠", v.name) },
+                if l.generator.valid {
+                    v.name.clone()
+                } else {
+                    format!("{} ⚠", v.name)
+                },
                 mode,
                 rate,
                 l.errors.to_string(),
@@ -121,7 +140,11 @@ impl RunReport {
                 format!("{:.2}s", v.server.cpu_seconds),
                 format!("{:.1} MiB", v.server.rss_peak_bytes as f64 / 1048576.0),
             ];
-            row.extend(counter_names.iter().map(|n| v.counters.get(*n).map_or("-".into(), |c| c.to_string())));
+            row.extend(
+                counter_names
+                    .iter()
+                    .map(|n| v.counters.get(*n).map_or("-".into(), |c| c.to_string())),
+            );
             t.add_row(row);
         }
         t.to_string()

@@ -29,7 +29,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { profile: "quick".into(), variants: Vec::new(), rate: None, duration: None }
+        RunOptions {
+            profile: "quick".into(),
+            variants: Vec::new(),
+            rate: None,
+            duration: None,
+        }
     }
 }
 
@@ -41,16 +46,29 @@ pub enum Event<'a> {
     /// A variant's server is starting.
     Starting(&'a str),
     /// Load is running: elapsed and expected length, requests completed.
-    Loading { variant: &'a str, elapsed: Duration, length: Duration, completed: u64 },
+    Loading {
+        variant: &'a str,
+        elapsed: Duration,
+        length: Duration,
+        completed: u64,
+    },
     /// A variant finished.
     Finished(&'a str),
 }
 
 /// Runs `manifest` from the workspace at `root`.
-pub fn run_lab(root: &Path, manifest: &Manifest, options: &RunOptions, on_event: &mut dyn FnMut(Event)) -> anyhow::Result<RunReport> {
+pub fn run_lab(
+    root: &Path,
+    manifest: &Manifest,
+    options: &RunOptions,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<RunReport> {
     let profile = manifest.profiles.get(&options.profile).with_context(|| {
         let known: Vec<&String> = manifest.profiles.keys().collect();
-        format!("lab {} has no profile {:?}; it has {known:?}", manifest.name, options.profile)
+        format!(
+            "lab {} has no profile {:?}; it has {known:?}",
+            manifest.name, options.profile
+        )
     })?;
     for wanted in &options.variants {
         if !manifest.variants.iter().any(|v| &v.name == wanted) {
@@ -73,14 +91,19 @@ pub fn run_lab(root: &Path, manifest: &Manifest, options: &RunOptions, on_event:
             match std::env::var(var) {
                 Ok(value) => env.push((var.clone(), value)),
                 Err(_) => {
-                    skipped.push(Skipped { variant: variant.name.clone(), reason: format!("{var} is not set") });
+                    skipped.push(Skipped {
+                        variant: variant.name.clone(),
+                        reason: format!("{var} is not set"),
+                    });
                     continue;
                 }
             }
         }
         on_event(Event::Starting(&variant.name));
-        let server = LabProcess::start(&binary, &variant.args, &env).with_context(|| format!("variant {}", variant.name))?;
-        let result = measure(&server, variant, profile, options, on_event).with_context(|| format!("variant {}", variant.name))?;
+        let server =
+            LabProcess::start(&binary, &variant.args, &env).with_context(|| format!("variant {}", variant.name))?;
+        let result = measure(&server, variant, profile, options, on_event)
+            .with_context(|| format!("variant {}", variant.name))?;
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
         results.push(result);
@@ -108,7 +131,10 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
             let rate = options.rate.or(profile.rate).unwrap_or(1000.0);
             Mode::fixed_rate(rate, profile.warmup, profile.ramp, duration)
         }
-        ModeKind::Closed => Mode::Closed { warmup: profile.warmup, duration },
+        ModeKind::Closed => Mode::Closed {
+            warmup: profile.warmup,
+            duration,
+        },
     };
     let mut plan = Plan::new(target, profile.requests.clone(), mode);
     plan.connections = variant.connections.unwrap_or(profile.connections);
@@ -150,7 +176,10 @@ fn measure(
     Ok(VariantResult {
         name: variant.name.clone(),
         load,
-        server: ServerSample { rss_peak_bytes: server.rss_peak_bytes().unwrap_or(0), cpu_seconds },
+        server: ServerSample {
+            rss_peak_bytes: server.rss_peak_bytes().unwrap_or(0),
+            cpu_seconds,
+        },
         counters,
     })
 }

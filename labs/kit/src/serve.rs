@@ -28,14 +28,19 @@ pub fn build_runtime(flavor: RuntimeFlavor) -> std::io::Result<tokio::runtime::R
 /// SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(args: &ServerArgs, app: Router) -> anyhow::Result<()> {
     let listener = bind(args).await?;
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
 }
 
 /// Binds the listener and announces its address on stdout. Separate from [`serve`] for servers that are not axum
 /// (the baseline lab's bare hyper variant).
 pub async fn bind(args: &ServerArgs) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::new(args.host, args.port);
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     // The harness reads this exact line; flush so it is not stuck in a pipe buffer.
     use std::io::Write;
@@ -85,7 +90,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(health.status(), 200);
-        let stats = app.oneshot(axum::http::Request::get("/stats").body(Body::empty()).unwrap()).await.unwrap();
+        let stats = app
+            .oneshot(axum::http::Request::get("/stats").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         let body = stats.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], br#"{"hits":3}"#);
     }

@@ -31,7 +31,13 @@ pub fn write(report: &LoadReport, path: &Path) -> anyhow::Result<()> {
             .with_max_value_divisor(1000.0)
             .begin_log_with(&mut buf, &mut serializer)
             .map_err(|e| anyhow::anyhow!("starting the log: {e:?}"))?;
-        let tagged = report.intervals.iter().map(|(_, name, _)| name).collect::<std::collections::BTreeSet<_>>().len() > 1;
+        let tagged = report
+            .intervals
+            .iter()
+            .map(|(_, name, _)| name)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 1;
         for (second, name, h) in &report.intervals {
             let tag_text = tag_safe(name);
             let tag = if tagged { Tag::new(&tag_text) } else { None };
@@ -45,7 +51,15 @@ pub fn write(report: &LoadReport, path: &Path) -> anyhow::Result<()> {
 
 /// Tags may not hold spaces, commas or colons.
 fn tag_safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_whitespace() || c == ',' || c == ':' { '_' } else { c }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_whitespace() || c == ',' || c == ':' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Reads interval logs and adds every histogram per tag (untagged intervals under `""`).
@@ -58,7 +72,8 @@ pub fn merge(paths: &[impl AsRef<Path>]) -> anyhow::Result<BTreeMap<String, Hist
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let mut intervals = 0;
         for (n, entry) in IntervalLogIterator::new(&bytes).enumerate() {
-            let entry = entry.map_err(|e| anyhow::anyhow!("{}: entry {}: not an interval log ({e:?})", path.display(), n + 1))?;
+            let entry = entry
+                .map_err(|e| anyhow::anyhow!("{}: entry {}: not an interval log ({e:?})", path.display(), n + 1))?;
             if let LogEntry::Interval(interval) = entry {
                 let raw = base64::engine::general_purpose::STANDARD
                     .decode(interval.encoded_histogram())
@@ -67,7 +82,11 @@ pub fn merge(paths: &[impl AsRef<Path>]) -> anyhow::Result<BTreeMap<String, Hist
                     .deserialize(&mut raw.as_slice())
                     .map_err(|e| anyhow::anyhow!("{}: interval {}: {e:?}", path.display(), intervals + 1))?;
                 let tag = interval.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
-                totals.entry(tag).or_insert_with(new_histogram).add(&h).context("histogram ranges differ")?;
+                totals
+                    .entry(tag)
+                    .or_insert_with(new_histogram)
+                    .add(&h)
+                    .context("histogram ranges differ")?;
                 intervals += 1;
             }
         }

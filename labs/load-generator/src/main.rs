@@ -26,10 +26,17 @@ struct Cli {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if cli.server.variant != "freezing" {
-        bail!("unknown variant {:?}; this lab's server has one variant: freezing", cli.server.variant);
+        bail!(
+            "unknown variant {:?}; this lab's server has one variant: freezing",
+            cli.server.variant
+        );
     }
     if cli.freeze_ms >= cli.every_ms {
-        bail!("--freeze-ms ({}) must be shorter than --every-ms ({})", cli.freeze_ms, cli.every_ms);
+        bail!(
+            "--freeze-ms ({}) must be shorter than --every-ms ({})",
+            cli.freeze_ms,
+            cli.every_ms
+        );
     }
     let runtime = lab_kit::build_runtime(RuntimeFlavor::CurrentThread)?;
     runtime.block_on(async {

@@ -40,7 +40,13 @@ pub struct NamedStats {
 
 impl NamedStats {
     fn new() -> Self {
-        Self { latency: new_histogram(), service: new_histogram(), requests: 0, errors: 0, outcomes: BTreeMap::new() }
+        Self {
+            latency: new_histogram(),
+            service: new_histogram(),
+            requests: 0,
+            errors: 0,
+            outcomes: BTreeMap::new(),
+        }
     }
 
     fn merge(&mut self, other: &NamedStats) {
@@ -128,7 +134,14 @@ impl Recorder {
     }
 
     /// Records one request of kind `name` that is in the measured window.
-    pub fn record(&mut self, name: usize, outcome: Outcome, latency: Duration, service: Option<Duration>, at: Duration) {
+    pub fn record(
+        &mut self,
+        name: usize,
+        outcome: Outcome,
+        latency: Duration,
+        service: Option<Duration>,
+        at: Duration,
+    ) {
         let stats = &mut self.by_name[name];
         stats.requests += 1;
         *stats.outcomes.entry(outcome.key()).or_default() += 1;
@@ -141,7 +154,10 @@ impl Recorder {
             stats.service.saturating_record(micros(service));
         }
         if let Some(intervals) = &mut self.intervals {
-            intervals.entry((at.as_secs(), name)).or_insert_with(new_histogram).saturating_record(micros(latency));
+            intervals
+                .entry((at.as_secs(), name))
+                .or_insert_with(new_histogram)
+                .saturating_record(micros(latency));
         }
     }
 
@@ -162,7 +178,10 @@ impl Recorder {
         self.dropped += other.dropped;
         if let (Some(mine), Some(theirs)) = (&mut self.intervals, &other.intervals) {
             for (key, h) in theirs {
-                mine.entry(*key).or_insert_with(new_histogram).add(h).expect("same bounds");
+                mine.entry(*key)
+                    .or_insert_with(new_histogram)
+                    .add(h)
+                    .expect("same bounds");
             }
         }
     }
@@ -188,7 +207,13 @@ mod tests {
         let mut a = Recorder::new(1, false);
         let mut b = Recorder::new(1, false);
         for _ in 0..99 {
-            a.record(0, Outcome::Status(200), Duration::from_micros(100), None, Duration::ZERO);
+            a.record(
+                0,
+                Outcome::Status(200),
+                Duration::from_micros(100),
+                None,
+                Duration::ZERO,
+            );
         }
         b.record(0, Outcome::Status(200), Duration::from_millis(10), None, Duration::ZERO);
         a.merge(&b);
@@ -201,7 +226,14 @@ mod tests {
     #[test]
     fn errors_are_4xx_5xx_and_transport_failures() {
         let mut r = Recorder::new(1, false);
-        for outcome in [Outcome::Status(200), Outcome::Status(304), Outcome::Status(404), Outcome::Status(503), Outcome::Timeout, Outcome::Connect] {
+        for outcome in [
+            Outcome::Status(200),
+            Outcome::Status(304),
+            Outcome::Status(404),
+            Outcome::Status(503),
+            Outcome::Timeout,
+            Outcome::Connect,
+        ] {
             r.record(0, outcome, Duration::from_millis(1), None, Duration::ZERO);
         }
         let t = r.total();

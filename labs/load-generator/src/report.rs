@@ -142,7 +142,9 @@ pub struct ThreadUsage {
 }
 
 /// Percentiles a spectrum chart plots: denser towards the tail, where the lessons are.
-const SPECTRUM: [f64; 12] = [0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 1.0];
+const SPECTRUM: [f64; 12] = [
+    0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 1.0,
+];
 
 /// A thread busier than this could not have kept a schedule.
 const SATURATED_LOAD: f64 = 0.95;
@@ -159,7 +161,10 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         (Mode::Closed { duration, .. }, _) => ("closed", None, *duration),
         (Mode::FixedRate { .. }, None) => unreachable!("fixed rate always has a schedule"),
     };
-    let failures: u64 = ["connect", "timeout", "io"].iter().filter_map(|k| total.outcomes.get(*k)).sum();
+    let failures: u64 = ["connect", "timeout", "io"]
+        .iter()
+        .filter_map(|k| total.outcomes.get(*k))
+        .sum();
     let responses = total.requests - failures;
     let achieved_rps = responses as f64 / window.as_secs_f64().max(1e-9);
 
@@ -190,7 +195,10 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         ));
     }
     if rec.dropped > 0 {
-        notes.push(format!("{} requests were never sent before the deadline: the server fell behind the schedule", rec.dropped));
+        notes.push(format!(
+            "{} requests were never sent before the deadline: the server fell behind the schedule",
+            rec.dropped
+        ));
     }
     if total.requests > 0 && rec.late as f64 / total.requests as f64 > 0.1 {
         notes.push(format!(
@@ -226,11 +234,19 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
     let latency_spectrum = if total.latency.is_empty() {
         Vec::new()
     } else {
-        SPECTRUM.iter().map(|q| (q * 100.0, total.latency.value_at_quantile(*q))).collect()
+        SPECTRUM
+            .iter()
+            .map(|q| (q * 100.0, total.latency.value_at_quantile(*q)))
+            .collect()
     };
 
     LoadReport {
-        load: LoadSpec { mode: mode.into(), target_rps, duration_s: window.as_secs_f64(), connections: plan.connections },
+        load: LoadSpec {
+            mode: mode.into(),
+            target_rps,
+            duration_s: window.as_secs_f64(),
+            connections: plan.connections,
+        },
         achieved_rps,
         requests: total.requests,
         errors: total.errors,
@@ -288,10 +304,19 @@ impl LoadReport {
         for (name, r) in &self.by_name {
             t.add_row(row(name, r.requests, r.errors, &r.latency_us));
         }
-        let label = if self.load.mode == "fixed-rate" { "all (from due time)" } else { "all" };
+        let label = if self.load.mode == "fixed-rate" {
+            "all (from due time)"
+        } else {
+            "all"
+        };
         t.add_row(row(label, self.requests, self.errors, &self.latency_us));
         if self.load.mode == "fixed-rate" {
-            t.add_row(row("all (service time only)", self.requests, self.errors, &self.service_us));
+            t.add_row(row(
+                "all (service time only)",
+                self.requests,
+                self.errors,
+                &self.service_us,
+            ));
         }
         let mut out = t.to_string();
         out.push('\n');
@@ -327,7 +352,11 @@ impl LoadReport {
             "generator: {} thread(s), {:.2}s CPU ({:.1} µs/request), busiest thread {:.0}% busy, send lag p99 {}",
             g.threads,
             g.cpu_seconds,
-            if self.requests > 0 { g.cpu_seconds * 1e6 / self.requests as f64 } else { 0.0 },
+            if self.requests > 0 {
+                g.cpu_seconds * 1e6 / self.requests as f64
+            } else {
+                0.0
+            },
             g.busiest_thread_load * 100.0,
             human_us(g.send_lag_us.p99)
         ));
@@ -354,6 +383,9 @@ mod tests {
 
     #[test]
     fn empty_histograms_give_zero_percentiles() {
-        assert_eq!(Percentiles::of(&crate::recorder::new_histogram()), Percentiles::default());
+        assert_eq!(
+            Percentiles::of(&crate::recorder::new_histogram()),
+            Percentiles::default()
+        );
     }
 }

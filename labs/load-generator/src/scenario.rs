@@ -124,13 +124,20 @@ impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            file: file.clone(),
+            source,
+        })?;
         Scenario::parse(&text, &file)
     }
 
     /// Parses scenario text; `file` is used in messages.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let invalid = |line, message: String| ScenarioError::Invalid { file: file.to_string(), line, message };
+        let invalid = |line, message: String| ScenarioError::Invalid {
+            file: file.to_string(),
+            line,
+            message,
+        };
         let parsed: File = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
             invalid(line, e.message().to_string())
@@ -146,18 +153,30 @@ impl Scenario {
                 return Err(invalid(line, format!("request name {:?} is used twice", raw.name)));
             }
             if raw.weight == 0 {
-                return Err(invalid(line, format!("request {:?} has weight 0; use at least 1", raw.name)));
+                return Err(invalid(
+                    line,
+                    format!("request {:?} has weight 0; use at least 1", raw.name),
+                ));
             }
             let method = Method::from_bytes(raw.method.as_bytes())
                 .map_err(|_| invalid(line, format!("{:?} is not an HTTP method", raw.method)))?;
             let path = Template::parse(&raw.path).map_err(|e| invalid(line, e.to_string()))?;
             let mut headers = HeaderMap::new();
             for (k, v) in &raw.headers {
-                let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| invalid(line, format!("bad header name {k:?}")))?;
-                let value = HeaderValue::from_str(v).map_err(|_| invalid(line, format!("bad value for header {k:?}")))?;
+                let name = HeaderName::from_bytes(k.as_bytes())
+                    .map_err(|_| invalid(line, format!("bad header name {k:?}")))?;
+                let value =
+                    HeaderValue::from_str(v).map_err(|_| invalid(line, format!("bad value for header {k:?}")))?;
                 headers.insert(name, value);
             }
-            requests.push(RequestSpec { name: raw.name, weight: raw.weight, method, path, headers, body: Bytes::from(raw.body) });
+            requests.push(RequestSpec {
+                name: raw.name,
+                weight: raw.weight,
+                method,
+                path,
+                headers,
+                body: Bytes::from(raw.body),
+            });
         }
         Ok(Scenario { requests })
     }
@@ -183,7 +202,8 @@ mod tests {
 
     #[test]
     fn errors_name_file_and_line() {
-        let bad_template = "[[request]]\nname = \"a\"\npath = \"/ok\"\n\n[[request]]\nname = \"b\"\npath = \"/x/{zipf:0}\"\n";
+        let bad_template =
+            "[[request]]\nname = \"a\"\npath = \"/ok\"\n\n[[request]]\nname = \"b\"\npath = \"/x/{zipf:0}\"\n";
         let e = Scenario::parse(bad_template, "s.toml").unwrap_err().to_string();
         assert!(e.starts_with("s.toml:5: "), "{e}");
         assert!(e.contains("zipf"), "{e}");

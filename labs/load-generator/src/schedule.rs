@@ -30,12 +30,30 @@ impl Mode {
     pub fn fixed_rate(rate: f64, warmup: Duration, ramp: Duration, duration: Duration) -> Mode {
         let mut phases = Vec::new();
         if !warmup.is_zero() {
-            phases.push(Phase { name: "warm-up", duration: warmup, from_rps: rate, to_rps: rate, steady: false });
+            phases.push(Phase {
+                name: "warm-up",
+                duration: warmup,
+                from_rps: rate,
+                to_rps: rate,
+                steady: false,
+            });
         }
         if !ramp.is_zero() {
-            phases.push(Phase { name: "ramp", duration: ramp, from_rps: rate / 10.0, to_rps: rate, steady: false });
+            phases.push(Phase {
+                name: "ramp",
+                duration: ramp,
+                from_rps: rate / 10.0,
+                to_rps: rate,
+                steady: false,
+            });
         }
-        phases.push(Phase { name: "steady", duration, from_rps: rate, to_rps: rate, steady: true });
+        phases.push(Phase {
+            name: "steady",
+            duration,
+            from_rps: rate,
+            to_rps: rate,
+            steady: true,
+        });
         Mode::FixedRate { phases }
     }
 }
@@ -93,7 +111,10 @@ impl Schedule {
             first += phase.count();
             start += phase.duration.as_secs_f64();
         }
-        Schedule { phases: laid, total: first }
+        Schedule {
+            phases: laid,
+            total: first,
+        }
     }
 
     /// Number of requests in the whole run.
@@ -138,7 +159,13 @@ mod tests {
 
     #[test]
     fn a_fixed_rate_spaces_requests_evenly() {
-        let s = Schedule::new(&[Phase { name: "steady", duration: secs(2.0), from_rps: 1000.0, to_rps: 1000.0, steady: true }]);
+        let s = Schedule::new(&[Phase {
+            name: "steady",
+            duration: secs(2.0),
+            from_rps: 1000.0,
+            to_rps: 1000.0,
+            steady: true,
+        }]);
         assert_eq!(s.total(), 2000);
         assert_eq!(s.due(0), (secs(0.0), true));
         assert_eq!(s.due(500).0, secs(0.5));
@@ -162,7 +189,13 @@ mod tests {
     fn a_ramp_speeds_up_linearly() {
         // From 0 to 100 req/s over 10 s: 500 requests, and the rate at time t is 10·t, so
         // N(t) = 5·t² and the 125th request is due at t = 5 s.
-        let s = Schedule::new(&[Phase { name: "ramp", duration: secs(10.0), from_rps: 0.0, to_rps: 100.0, steady: false }]);
+        let s = Schedule::new(&[Phase {
+            name: "ramp",
+            duration: secs(10.0),
+            from_rps: 0.0,
+            to_rps: 100.0,
+            steady: false,
+        }]);
         assert_eq!(s.total(), 500);
         assert!((s.due(125).0.as_secs_f64() - 5.0).abs() < 1e-9);
         // Gaps shrink as the rate grows.

@@ -49,11 +49,16 @@ pub enum TargetError {
 impl Target {
     /// Parses and resolves `url`; refuses a non-loopback address unless `allow_remote`.
     pub fn parse(url: &str, allow_remote: bool) -> Result<Target, TargetError> {
-        let malformed = |why: &str| TargetError::Malformed { url: url.to_string(), why: why.to_string() };
+        let malformed = |why: &str| TargetError::Malformed {
+            url: url.to_string(),
+            why: why.to_string(),
+        };
         let rest = if let Some(rest) = url.strip_prefix("http://") {
             rest
         } else if url.starts_with("https://") {
-            return Err(malformed("https is not supported: lab servers speak plain HTTP/1.1 on loopback"));
+            return Err(malformed(
+                "https is not supported: lab servers speak plain HTTP/1.1 on loopback",
+            ));
         } else {
             return Err(malformed("expected http://host:port/path"));
         };
@@ -64,26 +69,43 @@ impl Target {
         if authority.is_empty() {
             return Err(malformed("no host"));
         }
-        let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        let with_port = if authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
             && !authority.ends_with(']')
         {
             authority.to_string()
         } else {
             format!("{authority}:80")
         };
-        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']).to_string();
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .trim_matches(['[', ']'])
+            .to_string();
         let addrs: Vec<SocketAddr> = with_port
             .to_socket_addrs()
-            .map_err(|e| TargetError::Unresolved { host: host.clone(), why: e.to_string() })?
+            .map_err(|e| TargetError::Unresolved {
+                host: host.clone(),
+                why: e.to_string(),
+            })?
             .collect();
-        let addr = *addrs.first().ok_or_else(|| TargetError::Unresolved { host: host.clone(), why: "no address".into() })?;
+        let addr = *addrs.first().ok_or_else(|| TargetError::Unresolved {
+            host: host.clone(),
+            why: "no address".into(),
+        })?;
         if !allow_remote {
             if let Some(remote) = addrs.iter().find(|a| !a.ip().is_loopback()) {
                 return Err(TargetError::Remote { host, addr: *remote });
             }
         }
-        let host = HeaderValue::from_str(authority).map_err(|_| malformed("host has characters not allowed in a header"))?;
-        Ok(Target { addr, host, path: path.to_string() })
+        let host =
+            HeaderValue::from_str(authority).map_err(|_| malformed("host has characters not allowed in a header"))?;
+        Ok(Target {
+            addr,
+            host,
+            path: path.to_string(),
+        })
     }
 }
 
@@ -114,8 +136,17 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_load() {
-        assert!(Target::parse("https://127.0.0.1/", false).unwrap_err().to_string().contains("https"));
-        assert!(Target::parse("127.0.0.1:80", false).unwrap_err().to_string().contains("expected http://"));
-        assert!(Target::parse("http:///x", false).unwrap_err().to_string().contains("no host"));
+        assert!(Target::parse("https://127.0.0.1/", false)
+            .unwrap_err()
+            .to_string()
+            .contains("https"));
+        assert!(Target::parse("127.0.0.1:80", false)
+            .unwrap_err()
+            .to_string()
+            .contains("expected http://"));
+        assert!(Target::parse("http:///x", false)
+            .unwrap_err()
+            .to_string()
+            .contains("no host"));
     }
 }

@@ -34,7 +34,10 @@ pub struct TemplateError {
 impl Template {
     /// Parses `text`, which must start with `/`.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        let err = |problem: String| TemplateError { template: text.to_string(), problem };
+        let err = |problem: String| TemplateError {
+            template: text.to_string(),
+            problem,
+        };
         if !text.starts_with('/') {
             return Err(err("a path starts with '/'".into()));
         }
@@ -44,7 +47,10 @@ impl Template {
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_string()));
             }
-            let close = rest[open..].find('}').ok_or_else(|| err("a '{' is never closed".into()))? + open;
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| err("a '{' is never closed".into()))?
+                + open;
             let inner = &rest[open + 1..close];
             parts.push(Self::placeholder(inner).map_err(err)?);
             rest = &rest[close + 1..];
@@ -52,7 +58,10 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_string()));
         }
-        Ok(Template { parts, source: text.to_string() })
+        Ok(Template {
+            parts,
+            source: text.to_string(),
+        })
     }
 
     fn placeholder(inner: &str) -> Result<Part, String> {
@@ -67,7 +76,9 @@ impl Template {
             "seq" if arg.is_empty() => Ok(Part::Seq),
             "uniform" => Ok(Part::Uniform(count()?)),
             "zipf" => Ok(Part::Zipf(Zipf::new(count()? as f64, 1.0).map_err(|e| e.to_string())?)),
-            _ => Err(format!("unknown placeholder {{{inner}}}; known: {{seq}}, {{uniform:N}}, {{zipf:N}}")),
+            _ => Err(format!(
+                "unknown placeholder {{{inner}}}; known: {{seq}}, {{uniform:N}}, {{zipf:N}}"
+            )),
         }
     }
 
@@ -104,7 +115,9 @@ mod tests {
 
     fn render(t: &str, seq: u64) -> String {
         let mut out = String::new();
-        Template::parse(t).unwrap().render(seq, &mut SmallRng::seed_from_u64(1), &mut out);
+        Template::parse(t)
+            .unwrap()
+            .render(seq, &mut SmallRng::seed_from_u64(1), &mut out);
         out
     }
 

@@ -57,8 +57,15 @@ impl std::str::FromStr for Threshold {
     type Err = ThresholdError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let err = |at: usize, len: usize, message: String| ThresholdError { text: text.into(), at, len, message };
-        let op_at = text.find(['<', '>']).ok_or_else(|| err(0, text.len(), "no comparison; expected e.g. p99<50ms".into()))?;
+        let err = |at: usize, len: usize, message: String| ThresholdError {
+            text: text.into(),
+            at,
+            len,
+            message,
+        };
+        let op_at = text
+            .find(['<', '>'])
+            .ok_or_else(|| err(0, text.len(), "no comparison; expected e.g. p99<50ms".into()))?;
         let (op, op_len) = match &text[op_at..] {
             s if s.starts_with("<=") => (Op::Le, 2),
             s if s.starts_with(">=") => (Op::Ge, 2),
@@ -85,15 +92,27 @@ impl std::str::FromStr for Threshold {
             "errors" => Metric::ErrorCount,
             "rps" => Metric::Rps,
             "dropped" => Metric::Dropped,
-            _ => return Err(err(metric_at, metric_text.len(), format!("unknown metric {metric_trim:?}; known: {METRICS}"))),
+            _ => {
+                return Err(err(
+                    metric_at,
+                    metric_text.len(),
+                    format!("unknown metric {metric_trim:?}; known: {METRICS}"),
+                ))
+            }
         };
         if value.is_empty() {
             return Err(err(value_offset, 1, "missing value after the comparison".into()));
         }
-        let digits_end = value.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(value.len());
-        let number: f64 = value[..digits_end]
-            .parse()
-            .map_err(|_| err(value_offset, value.len(), format!("{value:?} does not start with a number")))?;
+        let digits_end = value
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(value.len());
+        let number: f64 = value[..digits_end].parse().map_err(|_| {
+            err(
+                value_offset,
+                value.len(),
+                format!("{value:?} does not start with a number"),
+            )
+        })?;
         let unit = &value[digits_end..];
         let unit_at = value_offset + digits_end;
         let limit = match metric {
@@ -103,15 +122,33 @@ impl std::str::FromStr for Threshold {
                     "ms" => 1e3,
                     "s" => 1e6,
                     "" => return Err(err(unit_at, 1, "a latency needs a unit: us, ms or s".into())),
-                    _ => return Err(err(unit_at, unit.len(), format!("unknown unit {unit:?}; use us, ms or s"))),
+                    _ => {
+                        return Err(err(
+                            unit_at,
+                            unit.len(),
+                            format!("unknown unit {unit:?}; use us, ms or s"),
+                        ))
+                    }
                 };
                 number * scale
             }
             Metric::ErrorRate => number / 100.0,
-            _ if !unit.is_empty() => return Err(err(unit_at, unit.len(), format!("{metric_trim} takes a plain number, not {unit:?}"))),
+            _ if !unit.is_empty() => {
+                return Err(err(
+                    unit_at,
+                    unit.len(),
+                    format!("{metric_trim} takes a plain number, not {unit:?}"),
+                ))
+            }
             _ => number,
         };
-        Ok(Threshold { text: text.into(), name, metric, op, limit })
+        Ok(Threshold {
+            text: text.into(),
+            name,
+            metric,
+            op,
+            limit,
+        })
     }
 }
 
@@ -132,7 +169,11 @@ impl Threshold {
                 (v as f64, human_us(v))
             }
             Metric::ErrorRate => {
-                let rate = if requests == 0 { 0.0 } else { errors as f64 / requests as f64 };
+                let rate = if requests == 0 {
+                    0.0
+                } else {
+                    errors as f64 / requests as f64
+                };
                 (rate, format!("{:.3}%", rate * 100.0))
             }
             Metric::ErrorCount => (errors as f64, errors.to_string()),
@@ -204,7 +245,10 @@ mod tests {
     #[test]
     fn bad_rules_point_at_the_bad_part() {
         let e = "p99<50xs".parse::<Threshold>().unwrap_err().to_string();
-        assert_eq!(e, "bad threshold \"p99<50xs\": unknown unit \"xs\"; use us, ms or s\n  p99<50xs\n        ^^");
+        assert_eq!(
+            e,
+            "bad threshold \"p99<50xs\": unknown unit \"xs\"; use us, ms or s\n  p99<50xs\n        ^^"
+        );
         let e = "p98<5ms".parse::<Threshold>().unwrap_err().to_string();
         assert!(e.contains("unknown metric \"p98\"") && e.ends_with("\n  ^^^"), "{e}");
         let e = "p99=5ms".parse::<Threshold>().unwrap_err().to_string();
@@ -212,6 +256,9 @@ mod tests {
         let e = "p99<50".parse::<Threshold>().unwrap_err().to_string();
         assert!(e.contains("needs a unit"), "{e}");
         let e = "rps>abc".parse::<Threshold>().unwrap_err().to_string();
-        assert!(e.contains("does not start with a number") && e.ends_with("    ^^^"), "{e}");
+        assert!(
+            e.contains("does not start with a number") && e.ends_with("    ^^^"),
+            "{e}"
+        );
     }
 }

@@ -31,9 +31,17 @@ fn start(args: &[&str]) -> Server {
         .spawn()
         .expect("start the freezing server");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Server { url: format!("http://{addr}/"), child }
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    Server {
+        url: format!("http://{addr}/"),
+        child,
+    }
 }
 
 #[test]
@@ -44,7 +52,11 @@ fn fixed_rate_sees_the_freezes_that_service_time_hides() {
     let report = run(&Plan::new(target, vec![RequestSpec::get("/").unwrap()], mode)).unwrap();
 
     // A quarter of the time the server is frozen: requests due then wait up to 500 ms, so p99 is near 500 ms.
-    assert!(report.latency_us.p99 >= 300_000, "p99 from due time {} µs", report.latency_us.p99);
+    assert!(
+        report.latency_us.p99 >= 300_000,
+        "p99 from due time {} µs",
+        report.latency_us.p99
+    );
     // Only the few requests in flight when a freeze begins have a long *service* time: well under 1%.
     assert!(
         report.service_us.p99 * 10 <= report.latency_us.p99,
@@ -52,7 +64,11 @@ fn fixed_rate_sees_the_freezes_that_service_time_hides() {
         report.service_us.p99,
         report.latency_us.p99
     );
-    assert!((report.achieved_rps - 2000.0).abs() <= 40.0, "achieved {} req/s", report.achieved_rps);
+    assert!(
+        (report.achieved_rps - 2000.0).abs() <= 40.0,
+        "achieved {} req/s",
+        report.achieved_rps
+    );
     assert_eq!(report.requests, 12_000);
     assert_eq!(report.errors, 0);
     assert_eq!(report.dropped, 0);
@@ -63,25 +79,47 @@ fn fixed_rate_sees_the_freezes_that_service_time_hides() {
 fn closed_loop_with_one_connection_under_reports_the_tail() {
     let server = start(&["--freeze-ms", "300", "--every-ms", "1000"]);
     let target = Target::parse(&server.url, false).unwrap();
-    let mode = Mode::Closed { warmup: Duration::ZERO, duration: Duration::from_secs(2) };
+    let mode = Mode::Closed {
+        warmup: Duration::ZERO,
+        duration: Duration::from_secs(2),
+    };
     let mut plan = Plan::new(target, vec![RequestSpec::get("/").unwrap()], mode);
     plan.connections = 1;
     let report = run(&plan).unwrap();
     // One request per freeze is slow; thousands are fast. The naive p99 misses the freeze entirely.
     assert!(report.requests > 200, "only {} requests", report.requests);
-    assert!(report.latency_us.p99 < 100_000, "naive p99 {} µs", report.latency_us.p99);
-    assert!(report.latency_us.max >= 100_000, "but the max shows a freeze: {} µs", report.latency_us.max);
+    assert!(
+        report.latency_us.p99 < 100_000,
+        "naive p99 {} µs",
+        report.latency_us.p99
+    );
+    assert!(
+        report.latency_us.max >= 100_000,
+        "but the max shows a freeze: {} µs",
+        report.latency_us.max
+    );
 }
 
 #[test]
 fn an_unreachable_target_fails_fast_with_the_error_count() {
     // Bind then drop a listener: the port is (almost certainly) closed now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let target = Target::parse(&format!("http://127.0.0.1:{port}/"), false).unwrap();
     let mode = Mode::fixed_rate(2000.0, Duration::ZERO, Duration::ZERO, Duration::from_secs(30));
     let started = std::time::Instant::now();
     let err = run(&Plan::new(target, vec![RequestSpec::get("/").unwrap()], mode)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     let text = err.to_string();
-    assert!(text.contains("unreachable") && text.contains("connection errors"), "{text}");
+    assert!(
+        text.contains("unreachable") && text.contains("connection errors"),
+        "{text}"
+    );
 }

@@ -1,0 +1,109 @@
+//! Helpers for the end-to-end tests: where the workspace is, how to run `cargo xtask` as a user would, and lab
+//! servers that are killed when a test ends, passes or panics.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub use lab_harness::process::LabProcess;
+
+/// The workspace root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+}
+
+/// The xtask binary, built once per test process (debug: these tests check behaviour, not speed).
+pub fn xtask_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .current_dir(root())
+            .args(["build", "--quiet", "--package", "xtask", "--message-format=json"])
+            .output()
+            .expect("run cargo build");
+        assert!(
+            output.status.success(),
+            "building xtask failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find_map(|m| {
+                (m["target"]["name"] == "xtask")
+                    .then(|| m["executable"].as_str().map(PathBuf::from))
+                    .flatten()
+            })
+            .expect("cargo reported the xtask executable")
+    })
+}
+
+/// `cargo xtask ARGS…` as a command, run from the workspace root.
+pub fn xtask(args: &[&str]) -> Command {
+    let mut command = Command::new(xtask_binary());
+    command.current_dir(root()).args(args);
+    command
+}
+
+/// Runs `cargo xtask ARGS…` to completion.
+pub fn run_xtask(args: &[&str]) -> Output {
+    xtask(args).output().expect("run xtask")
+}
+
+/// A lab's server binary, built in release by the harness as `cargo xtask lab` would.
+pub fn lab_server_binary(package: &str) -> PathBuf {
+    lab_harness::process::build_server(root(), package, package).expect("build the lab server")
+}
+
+/// Text of stdout and stderr, for assertion messages.
+pub fn texts(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A child process that is killed when dropped, so a failing test leaves nothing behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// PIDs of live processes whose environment holds `marker` (a unique `NAME=value` the test set).
+pub fn processes_with_marker(marker: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+                return false;
+            };
+            // A zombie has an empty environment: it is dead, only not yet reaped.
+            environ.split(|b| *b == 0).any(|var| var == marker.as_bytes())
+        })
+        .collect()
+}
+
+/// Polls `condition` every 20 ms until it holds or `within` passes; returns whether it held.
+pub fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,110 @@
+//! `cargo xtask lab` end to end: a real run of the baseline lab, its JSON against the report contract, and the
+//! errors a user meets first.
+
+use workbench_tests::{run_xtask, texts};
+
+#[test]
+fn baseline_lab_writes_a_report_that_follows_the_contract() {
+    let output = run_xtask(&["lab", "baseline", "--quick", "--duration", "1s", "--json"]);
+    let (stdout, stderr) = texts(&output);
+    // 0: every lesson held, 3: one did not. Timing verdicts are not judged by tests (machines are noisy).
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "status {:?}\n{stderr}",
+        output.status
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}"));
+
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["lab"], "baseline");
+    assert_eq!(report["profile"], "quick");
+    assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
+    assert!(report["machine"]["cpus"].as_u64().unwrap() >= 1);
+    assert!(!report["machine"]["cpu_model"].as_str().unwrap().is_empty());
+
+    let variants = report["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "hyper-current-thread",
+            "hyper-multi-thread",
+            "axum-current-thread",
+            "axum-multi-thread"
+        ]
+    );
+    for v in variants {
+        let name = v["name"].as_str().unwrap();
+        assert_eq!(v["load"]["mode"], "closed", "{name}");
+        assert_eq!(v["load"]["duration_s"], 1.0, "{name}");
+        assert_eq!(v["load"]["connections"], 50, "{name}");
+        assert!(v["achieved_rps"].as_f64().unwrap() > 0.0, "{name}");
+        let requests = v["requests"].as_u64().unwrap();
+        assert!(requests > 0, "{name}");
+        assert_eq!(v["errors"], 0, "{name}");
+        assert_eq!(v["dropped"], 0, "{name}");
+        for p in ["p50", "p90", "p99", "p999", "max"] {
+            assert!(v["latency_us"][p].as_u64().unwrap() > 0, "{name} {p}");
+        }
+        assert!(v["latency_us"]["p50"].as_u64() <= v["latency_us"]["max"].as_u64());
+        assert!(v["server"]["rss_peak_bytes"].as_u64().unwrap() > 0, "{name}");
+        assert!(v["server"]["cpu_seconds"].as_f64().unwrap() > 0.0, "{name}");
+        // The server counted every request the generator completed, warm-up included.
+        assert!(v["counters"]["requests"].as_u64().unwrap() >= requests, "{name}");
+    }
+    let lessons = report["lessons"].as_array().unwrap();
+    assert_eq!(lessons.len(), 2);
+    for l in lessons {
+        for key in [
+            "claim",
+            "metric",
+            "baseline",
+            "variant",
+            "expected_ratio",
+            "observed_ratio",
+            "holds",
+        ] {
+            assert!(l.get(key).is_some(), "lesson lacks {key}: {l}");
+        }
+    }
+    // The report files are named on stderr and exist.
+    let json_path = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("report: "))
+        .expect("report path on stderr");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json_path.trim()).unwrap()).unwrap();
+    assert_eq!(written, report);
+    let html = std::fs::read_to_string(json_path.trim().replace(".json", ".html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("hyper-multi-thread") && html.contains("Latency by percentile"));
+}
+
+#[test]
+fn an_unknown_lab_lists_the_known_ones() {
+    let output = run_xtask(&["lab", "cashing"]);
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown lab \"cashing\"") && stderr.contains("baseline") && stderr.contains("load-generator"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_variant_lists_the_known_ones() {
+    let output = run_xtask(&["lab", "baseline", "--variant", "express"]);
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no variant \"express\"") && stderr.contains("axum-multi-thread"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn list_shows_every_lab() {
+    let output = run_xtask(&["list"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
