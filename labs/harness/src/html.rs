@@ -182,7 +182,7 @@ fn throughput(report: &RunReport) -> String {
         return "<p>No throughput recorded.</p>".into();
     }
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let top = (peak as f64 * 1.1).ceil();
+    let top = nice_ceiling(peak as f64 * 1.05);
     let x = |s: f64| LEFT + s / (seconds.max(2) - 1) as f64 * pw;
     let y = |r: f64| TOP + ph - r / top * ph;
     let mut svg = format!(
@@ -226,6 +226,16 @@ fn throughput(report: &RunReport) -> String {
     svg
 }
 
+/// The smallest 1, 2, 2.5 or 5 × 10^k at or above `x`: round numbers for an axis.
+fn nice_ceiling(x: f64) -> f64 {
+    let magnitude = 10f64.powf(x.max(1.0).log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|v| *v >= x)
+        .unwrap_or(10.0 * magnitude)
+}
+
 fn legend(svg: &mut String, i: usize, colour: &str, name: &str) {
     let ly = TOP + 10.0 + i as f64 * 18.0;
     let lx = W - RIGHT + 12.0;
@@ -249,6 +259,13 @@ mod tests {
         assert!((percentile_x(90.0) - 1.0).abs() < 1e-9);
         assert!((percentile_x(99.9) - 3.0).abs() < 1e-9);
         assert_eq!(percentile_x(100.0), 6.0);
+    }
+
+    #[test]
+    fn axes_end_on_round_numbers() {
+        assert_eq!(nice_ceiling(29_746.0), 50_000.0);
+        assert_eq!(nice_ceiling(2_100.0), 2_500.0);
+        assert_eq!(nice_ceiling(100.0), 100.0);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! For a metric where lower is better (latency, queries) the ratio is `baseline / variant`; where higher is better
 //! (throughput) it is `variant / baseline`. Either way, "at least 10" means "the variant wins by 10×".
 
+use lab_load_generator::report::human_us;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Better, Lesson};
@@ -48,15 +49,28 @@ impl Verdict {
                 round(ratio),
                 round(self.expected_ratio),
                 self.baseline,
-                round(self.baseline_value.unwrap_or_default()),
+                self.show(self.baseline_value.unwrap_or_default()),
                 self.variant,
-                round(self.variant_value.unwrap_or_default()),
+                self.show(self.variant_value.unwrap_or_default()),
             ),
             (None, note) => format!(
                 "? {} — not judged: {}",
                 self.claim,
                 note.as_deref().unwrap_or("no data")
             ),
+        }
+    }
+}
+
+impl Verdict {
+    /// A metric's value with its unit: `482.30ms`, `81299 req/s`, `1200`.
+    fn show(&self, value: f64) -> String {
+        if self.metric.contains("_us.") {
+            human_us(value as u64)
+        } else if self.metric == "achieved_rps" {
+            format!("{value:.0} req/s")
+        } else {
+            round(value)
         }
     }
 }

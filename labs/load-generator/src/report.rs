@@ -118,7 +118,7 @@ pub struct LoadReport {
     /// Per named request, when there is more than one.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub by_name: BTreeMap<String, NamedReport>,
-    /// Responses per second of the run, warm-up included.
+    /// Responses per second of the run, warm-up included, for each whole second of the schedule.
     pub throughput_per_s: Vec<u64>,
     /// (percentile, µs) pairs for a latency spectrum chart.
     pub latency_spectrum: Vec<(f64, u64)>,
@@ -231,6 +231,15 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         .flatten()
         .map(|((second, name), h)| (*second, plan.requests[*name].name.clone(), h.clone()))
         .collect();
+    // Whole seconds of the schedule only: a last, partial second (responses that drained after the schedule's end)
+    // would chart as a collapse in throughput that did not happen.
+    let length = match (&plan.mode, schedule) {
+        (_, Some(s)) => s.length(),
+        (Mode::Closed { warmup, duration }, None) => *warmup + *duration,
+        (Mode::FixedRate { .. }, None) => unreachable!("fixed rate always has a schedule"),
+    };
+    let mut timeline = rec.timeline.clone();
+    timeline.truncate(length.as_secs_f64().floor().max(1.0) as usize);
     let latency_spectrum = if total.latency.is_empty() {
         Vec::new()
     } else {
@@ -258,7 +267,7 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         connects: rec.connect.len(),
         outcomes: total.outcomes,
         by_name,
-        throughput_per_s: rec.timeline.clone(),
+        throughput_per_s: timeline,
         latency_spectrum,
         generator: GeneratorReport {
             threads: plan.threads,
