@@ -34,6 +34,43 @@ pub struct Manifest {
     pub profiles: BTreeMap<String, Profile>,
     /// Claims each run checks.
     pub lessons: Vec<Lesson>,
+    /// Exercises on this lab.
+    pub exercises: Vec<Exercise>,
+}
+
+/// An exercise: the learner edits `starter`, graded by the test target `grader` and by the `gate` measured on
+/// `perf_variant`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// Unique within the lab.
+    pub name: String,
+    /// The file the learner edits, relative to the lab.
+    pub starter: PathBuf,
+    /// The reference solution, a drop-in replacement for the starter.
+    pub reference: PathBuf,
+    /// The cargo package holding the starter.
+    pub package: String,
+    /// Staged hints, first nudge to near-solution.
+    pub hints: Vec<String>,
+    /// The test target that grades correctness.
+    pub grader: String,
+    /// The lab variant that runs the learner's code.
+    pub perf_variant: String,
+    /// Performance limits, relative to another variant of the same run.
+    pub gate: Vec<Gate>,
+}
+
+/// A performance limit: the exercise variant's `metric` at most `at_most` times `relative_to`'s.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    /// As in lessons.
+    pub metric: String,
+    /// The largest allowed ratio.
+    pub at_most: f64,
+    /// The variant compared against.
+    pub relative_to: String,
 }
 
 /// One variant: how to start its server, and how (if at all) its load differs from the profile's.
@@ -49,6 +86,10 @@ pub struct VariantSpec {
     pub connections: Option<usize>,
     /// Started only when this environment variable is set (e.g. `REDIS_URL`); it is passed on to the server.
     pub requires_env: Option<String>,
+    /// Replaces the profile's requests (e.g. a stampede on a few hot keys).
+    pub requests: Option<Vec<RequestSpec>>,
+    /// Run only when named with `--variant` (e.g. `exercise`, which runs the learner's unfinished code).
+    pub on_demand: bool,
 }
 
 /// Open or closed model.
@@ -151,6 +192,8 @@ struct RawManifest {
     profile: BTreeMap<String, Spanned<RawProfile>>,
     #[serde(default)]
     lesson: Vec<Spanned<RawLesson>>,
+    #[serde(default)]
+    exercise: Vec<Spanned<Exercise>>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +205,9 @@ struct RawVariant {
     mode: Option<ModeKind>,
     connections: Option<usize>,
     requires_env: Option<String>,
+    path: Option<String>,
+    #[serde(default)]
+    on_demand: bool,
 }
 
 #[derive(Deserialize)]
@@ -236,12 +282,20 @@ impl Manifest {
                     format!("variant {:?}: connections must be at least 1", v.name),
                 ));
             }
+            let requests = match &v.path {
+                Some(path) => Some(vec![
+                    RequestSpec::get(path).map_err(|e| fail(line, format!("variant {:?}: {e}", v.name)))?
+                ]),
+                None => None,
+            };
             variants.push(VariantSpec {
                 name: v.name,
                 args: v.args,
                 mode: v.mode,
                 connections: v.connections,
                 requires_env: v.requires_env,
+                requests,
+                on_demand: v.on_demand,
             });
         }
         if variants.is_empty() {
@@ -328,6 +382,39 @@ impl Manifest {
             });
         }
 
+        let mut exercises: Vec<Exercise> = Vec::new();
+        for e in raw.exercise {
+            let line = at(e.span());
+            let e = e.into_inner();
+            if exercises.iter().any(|known| known.name == e.name) {
+                return Err(fail(line, format!("exercise {:?} is declared twice", e.name)));
+            }
+            for file in [&e.starter, &e.reference] {
+                if !dir.join(file).is_file() {
+                    return Err(fail(
+                        line,
+                        format!("exercise {:?}: no file {}", e.name, dir.join(file).display()),
+                    ));
+                }
+            }
+            let known = |name: &str| variants.iter().any(|v| v.name == name);
+            for variant in std::iter::once(&e.perf_variant).chain(e.gate.iter().map(|g| &g.relative_to)) {
+                if !known(variant) {
+                    return Err(fail(
+                        line,
+                        format!(
+                            "exercise {:?} names variant {variant:?}, which the lab does not have",
+                            e.name
+                        ),
+                    ));
+                }
+            }
+            if e.hints.is_empty() {
+                return Err(fail(line, format!("exercise {:?} needs at least one hint", e.name)));
+            }
+            exercises.push(e);
+        }
+
         let name_line = at(raw.name.span());
         let name = raw.name.into_inner();
         if dir.file_name().is_some_and(|d| d != name.as_str()) && path.file_name().is_some_and(|f| f == "lab.toml") {
@@ -347,6 +434,7 @@ impl Manifest {
             variants,
             profiles,
             lessons,
+            exercises,
         })
     }
 }

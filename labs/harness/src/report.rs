@@ -90,7 +90,17 @@ impl RunReport {
     /// The comparison table.
     pub fn table(&self) -> String {
         let counter_names: Vec<&String> = {
-            let mut names: Vec<&String> = self.variants.iter().flat_map(|v| v.counters.keys()).collect();
+            // Counters that are zero in every variant say nothing here (they stay in the JSON).
+            let mut names: Vec<&String> = self
+                .variants
+                .iter()
+                .flat_map(|v| {
+                    v.counters
+                        .iter()
+                        .filter(|(_, n)| n.as_f64() != Some(0.0))
+                        .map(|(k, _)| k)
+                })
+                .collect();
             names.sort();
             names.dedup();
             names

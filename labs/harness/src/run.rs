@@ -83,7 +83,9 @@ pub fn run_lab(
     let mut results = Vec::new();
     let mut skipped = Vec::new();
     for variant in &manifest.variants {
-        if !options.variants.is_empty() && !options.variants.contains(&variant.name) {
+        let named = options.variants.contains(&variant.name);
+        // Skip what was not asked for; an on-demand variant runs only when named.
+        if !named && (!options.variants.is_empty() || variant.on_demand) {
             continue;
         }
         let mut env = Vec::new();
@@ -136,7 +138,8 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
             duration,
         },
     };
-    let mut plan = Plan::new(target, profile.requests.clone(), mode);
+    let requests = variant.requests.clone().unwrap_or_else(|| profile.requests.clone());
+    let mut plan = Plan::new(target, requests, mode);
     plan.connections = variant.connections.unwrap_or(profile.connections);
     plan.threads = profile.threads.min(plan.connections);
     plan
