@@ -108,3 +108,41 @@ fn list_shows_every_lab() {
     assert!(output.status.success(), "{stderr}");
     insta::assert_snapshot!(stdout);
 }
+
+#[test]
+fn the_layered_variant_runs_against_a_real_redis() {
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        eprintln!("skipped: REDIS_URL is not set (CI starts a redis-server and sets it)");
+        return;
+    };
+    let output = workbench_tests::xtask(&["lab", "caching", "--variant", "layered", "--duration", "1s", "--json"])
+        .env("REDIS_URL", &url)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(matches!(output.status.code(), Some(0 | 3)), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let layered = &report["variants"][0];
+    assert_eq!(layered["name"], "layered");
+    assert_eq!(layered["errors"], 0);
+    assert_eq!(layered["counters"]["l2_errors"], 0, "Redis answered every call");
+    let lookups: u64 = ["l1_hits", "l2_hits", "misses"]
+        .iter()
+        .map(|k| layered["counters"][k].as_u64().unwrap())
+        .sum();
+    assert!(
+        lookups >= layered["requests"].as_u64().unwrap(),
+        "every request went through the cache"
+    );
+}
+
+#[test]
+fn without_redis_url_the_layered_variant_is_skipped_with_the_reason() {
+    let output = workbench_tests::xtask(&["lab", "caching", "--variant", "layered", "--duration", "1s"])
+        .env_remove("REDIS_URL")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("layered skipped: REDIS_URL is not set"), "{stdout}");
+}

@@ -1,5 +1,8 @@
 //! `cargo xtask load` end to end, against the baseline lab's real server: JSON, thresholds, scenarios, a new
 //! connection per request, HdrHistogram logs and their merge, and the refusals that protect a learner.
+//!
+//! Thresholds are tested in the closed model: a fixed-rate run on a machine busy with other tests may fail the
+//! generator's self-check (timer lag), and then its thresholds are rightly not judged at all.
 
 use std::time::{Duration, Instant};
 
@@ -29,10 +32,6 @@ fn fixed_rate_run_reports_json_and_writes_a_mergeable_hdr_log() {
         "--duration",
         "2s",
         "--json",
-        "--threshold",
-        "errors<1%",
-        "--threshold",
-        "p99<2s",
         "--hdr-log",
         log.to_str().unwrap(),
     ]);
@@ -61,8 +60,8 @@ fn a_violated_threshold_fails_the_run_and_names_the_rule() {
     let output = run_xtask(&[
         "load",
         &url,
-        "--rate",
-        "200",
+        "--connections",
+        "2",
         "--duration",
         "1s",
         "--threshold",
@@ -77,10 +76,7 @@ fn a_violated_threshold_fails_the_run_and_names_the_rule() {
         !stderr.contains("errors<1%"),
         "the rule that held is not reported: {stderr}"
     );
-    assert!(
-        stdout.contains("p99") && stdout.contains("all (from due time)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("p99") && stdout.contains("│ all "), "{stdout}");
 }
 
 #[test]

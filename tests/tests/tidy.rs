@@ -38,7 +38,9 @@ fn every_rust_file_starts_by_saying_what_it_is() {
 #[test]
 fn every_lab_has_a_valid_manifest_and_a_readme() {
     let labs = lab_harness::discover(root()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(labs.iter().any(|l| l.name == "baseline") && labs.iter().any(|l| l.name == "load-generator"));
+    for name in ["baseline", "load-generator", "caching"] {
+        assert!(labs.iter().any(|l| l.name == name), "lab {name} is missing");
+    }
     for lab in &labs {
         let readme = lab.dir.join("README.md");
         let text = std::fs::read_to_string(&readme).unwrap_or_else(|_| panic!("{} has no README.md", lab.name));

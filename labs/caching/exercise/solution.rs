@@ -68,6 +68,7 @@ where
         }
     }
 
+    // ANCHOR: get_or_load
     /// Returns the cached value of `key`, or loads it with `load` — once, however many callers miss at once.
     pub async fn get_or_load<F, Fut>(&self, key: K, load: F) -> Result<(V, Source), E>
     where
@@ -121,6 +122,7 @@ where
         };
         result.map(|value| (value, source))
     }
+    // ANCHOR_END: get_or_load
 
     /// Forgets `key`, so the next call loads it again (called after a write). A load in flight for it will not
     /// put the old value back when it finishes.

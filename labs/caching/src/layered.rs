@@ -81,6 +81,7 @@ impl Layered {
         Ok(layered)
     }
 
+    // ANCHOR: layered_get
     /// L1, then L2, then `load`; fills the layers on the way back. Concurrent L1 misses of a key in this process
     /// share one L2 lookup and at most one load (moka's `try_get_with`).
     pub async fn get<F, Fut>(&self, key: String, load: F) -> Result<Bytes, LoadError>
@@ -109,6 +110,7 @@ impl Layered {
         }
         result
     }
+    // ANCHOR_END: layered_get
 
     /// Drops `keys` here, in Redis, and (by a published message) in every other process's L1.
     pub async fn invalidate(&self, keys: &[String]) {

@@ -127,6 +127,7 @@ async fn update_product(
     if update.price_cents < 0 {
         return (StatusCode::UNPROCESSABLE_ENTITY, "price_cents must not be negative\n").into_response();
     }
+    // ANCHOR: write_path
     match state.db.set_price(id, update.price_cents).await {
         // Cache-aside write: database first, then drop every cached value that shows this product.
         Ok(Some(category)) => {
@@ -139,6 +140,7 @@ async fn update_product(
         Ok(None) => failure(LoadError::NotFound, "product"),
         Err(e) => failure(LoadError::Db(e.0), "product"),
     }
+    // ANCHOR_END: write_path
 }
 
 async fn stats(State(state): State<Arc<AppState>>) -> Response {

@@ -118,6 +118,7 @@ impl Cache {
                 c.incr("misses");
                 load().await
             }
+            // ANCHOR: lru_get
             Kind::Lru(lru) => {
                 if let Some(value) = lru.lock().unwrap().get(&key, Instant::now()) {
                     c.incr("l1_hits");
@@ -131,6 +132,7 @@ impl Cache {
                 }
                 Ok(value)
             }
+            // ANCHOR_END: lru_get
             Kind::Moka(cache) => {
                 let loaded = AtomicBool::new(false);
                 let result = cache
