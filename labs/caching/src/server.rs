@@ -75,17 +75,7 @@ async fn product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
         Err(bad) => return bad.into_response(),
     };
     let db = state.db.clone();
-    let load = move || async move {
-        match db.product_page(id).await {
-            Ok(Some(page)) => Ok(Bytes::from(serde_json::to_vec(&page).expect("a page serialises"))),
-            Ok(None) => Err(LoadError::NotFound),
-            Err(e) => Err(LoadError::Db(e.0)),
-        }
-    };
-    match state.cache.get(format!("product:{id}"), load).await {
-        Ok(body) => json(body),
-        Err(e) => failure(e, "product"),
-    }
+    cached_json(&state, "product", id, move || async move { db.product_page(id).await }).await
 }
 
 async fn category(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -94,16 +84,38 @@ async fn category(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
         Err(bad) => return bad.into_response(),
     };
     let db = state.db.clone();
-    let load = move || async move {
-        match db.category_listing(id).await {
-            Ok(Some(list)) => Ok(Bytes::from(serde_json::to_vec(&list).expect("a listing serialises"))),
-            Ok(None) => Err(LoadError::NotFound),
-            Err(e) => Err(LoadError::Db(e.0)),
+    cached_json(
+        &state,
+        "category",
+        id,
+        move || async move { db.category_listing(id).await },
+    )
+    .await
+}
+
+/// The cache-aside read both GET routes share: the cache under `<what>:<id>`; on a miss, `query` (None → 404),
+/// serialised once and cached as JSON bytes, so a hit costs no serialisation at all.
+async fn cached_json<T, F, Fut>(state: &AppState, what: &str, id: u32, query: F) -> Response
+where
+    T: serde::Serialize,
+    F: FnOnce() -> Fut + Send,
+    Fut: std::future::Future<Output = Result<Option<T>, crate::db::DbError>> + Send + 'static,
+{
+    let load = move || {
+        let running = query();
+        async move {
+            match running.await {
+                Ok(Some(value)) => Ok(Bytes::from(
+                    serde_json::to_vec(&value).expect("query results serialise"),
+                )),
+                Ok(None) => Err(LoadError::NotFound),
+                Err(e) => Err(LoadError::Db(e.0)),
+            }
         }
     };
-    match state.cache.get(format!("category:{id}"), load).await {
+    match state.cache.get(format!("{what}:{id}"), load).await {
         Ok(body) => json(body),
-        Err(e) => failure(e, "category"),
+        Err(e) => failure(e, what),
     }
 }
 

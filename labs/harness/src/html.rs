@@ -147,19 +147,8 @@ fn spectrum(report: &RunReport) -> String {
         H - 6.0
     );
     for (i, v) in report.variants.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let points: Vec<String> = v
-            .load
-            .latency_spectrum
-            .iter()
-            .map(|(q, us)| format!("{:.1},{:.1}", x(*q), y(*us)))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        );
-        legend(&mut svg, i, colour, &v.name);
+        let points = v.load.latency_spectrum.iter().map(|(q, us)| (x(*q), y(*us)));
+        series(&mut svg, i, &v.name, points);
     }
     svg.push_str("</svg>");
     svg
@@ -207,20 +196,13 @@ fn throughput(report: &RunReport) -> String {
         H - 6.0
     );
     for (i, v) in report.variants.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let points: Vec<String> = v
+        let points = v
             .load
             .throughput_per_s
             .iter()
             .enumerate()
-            .map(|(s, r)| format!("{:.1},{:.1}", x(s as f64), y(*r as f64)))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        );
-        legend(&mut svg, i, colour, &v.name);
+            .map(|(s, r)| (x(s as f64), y(*r as f64)));
+        series(&mut svg, i, &v.name, points);
     }
     svg.push_str("</svg>");
     svg
@@ -234,6 +216,18 @@ fn nice_ceiling(x: f64) -> f64 {
         .map(|m| m * magnitude)
         .find(|v| *v >= x)
         .unwrap_or(10.0 * magnitude)
+}
+
+/// One variant's line, in its colour, with its legend entry.
+fn series(svg: &mut String, i: usize, name: &str, points: impl Iterator<Item = (f64, f64)>) {
+    let colour = COLOURS[i % COLOURS.len()];
+    let points: Vec<String> = points.map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let _ = write!(
+        svg,
+        "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+        points.join(" ")
+    );
+    legend(svg, i, colour, name);
 }
 
 fn legend(svg: &mut String, i: usize, colour: &str, name: &str) {

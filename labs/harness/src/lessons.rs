@@ -7,7 +7,7 @@
 use lab_load_generator::report::human_us;
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::{Better, Lesson};
+use crate::manifest::{Better, Exercise, Lesson};
 use crate::report::VariantResult;
 
 /// A lesson's verdict in one run.
@@ -139,4 +139,186 @@ fn judge_one(lesson: &Lesson, results: &[VariantResult]) -> Verdict {
     verdict.observed_ratio = Some(ratio);
     verdict.holds = ratio >= lesson.at_least;
     verdict
+}
+
+/// An exercise's performance gate, judged in one run: the learner's variant against the reference's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GateVerdict {
+    /// `<lab>/<exercise>`-style name of the exercise.
+    pub exercise: String,
+    /// The metric compared.
+    pub metric: String,
+    /// The learner's variant.
+    pub variant: String,
+    /// The variant compared against (the reference).
+    pub relative_to: String,
+    /// The largest ratio allowed.
+    pub at_most: f64,
+    /// variant / relative_to, when both were measured.
+    pub observed_ratio: Option<f64>,
+    /// Whether the gate passed.
+    pub passed: bool,
+    /// Why it failed or was not judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl GateVerdict {
+    /// `✓ gate single-flight: counters.db_queries 1.02× of single-flight (at most 2×)`.
+    pub fn line(&self) -> String {
+        let mark = if self.passed { "✓" } else { "✗" };
+        match self.observed_ratio {
+            Some(r) => format!(
+                "{mark} gate {}: {} is {}× the {}'s (at most {}×){}",
+                self.exercise,
+                self.metric,
+                round(r),
+                self.relative_to,
+                round(self.at_most),
+                self.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default()
+            ),
+            None => format!(
+                "{mark} gate {}: {} not judged: {}",
+                self.exercise,
+                self.metric,
+                self.note.as_deref().unwrap_or("no data")
+            ),
+        }
+    }
+}
+
+/// Judges the gates of every exercise whose variant ran, against its reference variant in the same run.
+pub fn judge_gates(exercises: &[Exercise], results: &[VariantResult]) -> Vec<GateVerdict> {
+    let find = |name: &str| results.iter().find(|r| r.name == name);
+    let mut verdicts = Vec::new();
+    for exercise in exercises {
+        let Some(learner) = find(&exercise.perf_variant) else {
+            continue;
+        };
+        for gate in &exercise.gate {
+            let mut verdict = GateVerdict {
+                exercise: exercise.name.clone(),
+                metric: gate.metric.clone(),
+                variant: learner.name.clone(),
+                relative_to: gate.relative_to.clone(),
+                at_most: gate.at_most,
+                observed_ratio: None,
+                passed: false,
+                note: None,
+            };
+            match find(&gate.relative_to) {
+                None => {
+                    verdict.note = Some(format!(
+                        "run --variant {} too: the gate compares within one run",
+                        gate.relative_to
+                    ))
+                }
+                Some(reference) => {
+                    if let (Some(l), Some(r)) = (
+                        metric_value(learner, &gate.metric),
+                        metric_value(reference, &gate.metric),
+                    ) {
+                        let ratio = l / if r == 0.0 { 1.0 } else { r };
+                        verdict.observed_ratio = Some(ratio);
+                        verdict.passed = ratio <= gate.at_most && learner.load.errors == 0;
+                        if learner.load.errors > 0 {
+                            verdict.note = Some(format!("{} of your requests failed", learner.load.errors));
+                        }
+                    } else {
+                        verdict.note = Some(format!("{} was not measured", gate.metric));
+                    }
+                }
+            }
+            verdicts.push(verdict);
+        }
+    }
+    verdicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Gate;
+
+    fn result(name: &str, p99: u64, errors: u64, queries: u64, valid: bool) -> VariantResult {
+        let zero = serde_json::json!({ "p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0 });
+        serde_json::from_value(serde_json::json!({
+            "name": name,
+            "load": { "mode": "fixed-rate", "target_rps": 100.0, "duration_s": 1.0, "connections": 1 },
+            "achieved_rps": 100.0, "requests": 100, "errors": errors, "dropped": 0, "late": 0,
+            "latency_us": { "p50": 1, "p90": 1, "p99": p99, "p999": p99, "max": p99 },
+            "service_us": zero, "connect_us": zero, "connects": 1, "outcomes": {},
+            "throughput_per_s": [], "latency_spectrum": [],
+            "generator": { "threads": 1, "cpu_seconds": 0.1, "busiest_thread_load": 0.1, "send_lag_us": zero,
+                "valid": valid, "invalid_reasons": [], "notes": [] },
+            "server": { "rss_peak_bytes": 1, "cpu_seconds": 0.1 },
+            "counters": { "db_queries": queries }
+        }))
+        .unwrap()
+    }
+
+    fn lesson(metric: &str, better: Better, at_least: f64) -> Lesson {
+        Lesson {
+            claim: "c".into(),
+            metric: metric.into(),
+            better,
+            baseline: "slow".into(),
+            variant: "fast".into(),
+            at_least,
+        }
+    }
+
+    #[test]
+    fn lessons_are_ratios_in_the_better_direction() {
+        let results = [result("slow", 10_000, 0, 500, true), result("fast", 1_000, 0, 0, true)];
+        let v = judge(&[lesson("latency_us.p99", Better::Lower, 5.0)], &results);
+        assert_eq!((v[0].observed_ratio, v[0].holds), (Some(10.0), true));
+        // Zero queries in the winner is read as one: 500x, a lower bound.
+        let v = judge(&[lesson("counters.db_queries", Better::Lower, 1000.0)], &results);
+        assert_eq!((v[0].observed_ratio, v[0].holds), (Some(500.0), false));
+        let v = judge(&[lesson("achieved_rps", Better::Higher, 1.0)], &results);
+        assert_eq!(v[0].observed_ratio, Some(1.0));
+    }
+
+    #[test]
+    fn an_invalid_or_missing_run_is_not_judged() {
+        let invalid = [result("slow", 10_000, 0, 1, false), result("fast", 1_000, 0, 1, true)];
+        let v = judge(&[lesson("latency_us.p99", Better::Lower, 5.0)], &invalid);
+        assert!(v[0].observed_ratio.is_none() && v[0].note.as_deref().unwrap().contains("not a valid measurement"));
+        let v = judge(&[lesson("latency_us.p99", Better::Lower, 5.0)], &invalid[1..]);
+        assert!(v[0].note.as_deref().unwrap().contains("same session"));
+    }
+
+    #[test]
+    fn gates_compare_the_learner_with_the_reference_and_fail_on_errors() {
+        let exercise = Exercise {
+            name: "ex".into(),
+            starter: "s".into(),
+            reference: "r".into(),
+            package: "p".into(),
+            hints: vec!["h".into()],
+            grader: "g".into(),
+            perf_variant: "learner".into(),
+            gate: vec![Gate {
+                metric: "counters.db_queries".into(),
+                at_most: 2.0,
+                relative_to: "reference".into(),
+            }],
+        };
+        let judge = |learner: VariantResult| {
+            judge_gates(
+                std::slice::from_ref(&exercise),
+                &[learner, result("reference", 1, 0, 100, true)],
+            )
+        };
+        assert!(judge(result("learner", 1, 0, 150, true))[0].passed);
+        let too_many = &judge(result("learner", 1, 0, 250, true))[0];
+        assert_eq!((too_many.observed_ratio, too_many.passed), (Some(2.5), false));
+        let failing = &judge(result("learner", 1, 7, 100, true))[0];
+        assert!(!failing.passed && failing.note.as_deref() == Some("7 of your requests failed"));
+        assert!(
+            judge_gates(&[exercise], &[result("reference", 1, 0, 1, true)]).is_empty(),
+            "no learner run, no gate"
+        );
+    }
 }

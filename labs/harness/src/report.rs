@@ -12,7 +12,7 @@ use lab_load_generator::report::human_us;
 use lab_load_generator::LoadReport;
 use serde::{Deserialize, Serialize};
 
-use crate::lessons::Verdict;
+use crate::lessons::{GateVerdict, Verdict};
 use crate::machine::Machine;
 
 /// Version of the JSON layout; bumped on any incompatible change.
@@ -40,6 +40,9 @@ pub struct RunReport {
     pub skipped: Vec<Skipped>,
     /// The lessons' verdicts.
     pub lessons: Vec<Verdict>,
+    /// Exercise performance gates, when an exercise's variant ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateVerdict>,
 }
 
 /// A variant that was not run.
@@ -177,11 +180,14 @@ impl RunReport {
         for verdict in &self.lessons {
             lines.push(verdict.line());
         }
+        for gate in &self.gates {
+            lines.push(gate.line());
+        }
         lines.join("\n")
     }
 
-    /// True when every lesson that could be judged held.
+    /// True when every lesson that could be judged held and every gate passed.
     pub fn all_lessons_hold(&self) -> bool {
-        self.lessons.iter().all(|l| l.holds || l.observed_ratio.is_none())
+        self.lessons.iter().all(|l| l.holds || l.observed_ratio.is_none()) && self.gates.iter().all(|g| g.passed)
     }
 }

@@ -111,6 +111,7 @@ pub fn run_lab(
         results.push(result);
     }
     let lessons = crate::lessons::judge(&manifest.lessons, &results);
+    let gates = crate::lessons::judge_gates(&manifest.exercises, &results);
     Ok(RunReport {
         schema: SCHEMA,
         lab: manifest.name.clone(),
@@ -121,6 +122,7 @@ pub fn run_lab(
         variants: results,
         skipped,
         lessons,
+        gates,
     })
 }
 
