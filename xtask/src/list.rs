@@ -1,4 +1,4 @@
-//! `cargo xtask list`: the labs, from their manifests.
+//! `cargo xtask list`: the labs, from their manifests, and the exercises with the learner's progress.
 
 use std::process::ExitCode;
 
@@ -21,5 +21,24 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
     println!("{table}");
     println!("Run one with `cargo xtask lab <lab>` (add --full for the long profile).");
+
+    let progress = crate::progress_store::load(&crate::progress_store::path(&crate::root()));
+    let mut exercises = comfy_table::Table::new();
+    exercises.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    exercises.set_header(["exercise", "file to edit", "status"]);
+    for found in crate::exercises::all(&labs) {
+        let status = match progress.exercises.get(&found.key()) {
+            Some(p) if p.solved => "✓ solved",
+            Some(p) if p.last_check.is_some() => "in progress",
+            _ => "not started",
+        };
+        exercises.add_row([
+            found.key(),
+            found.starter_relative().display().to_string(),
+            status.to_string(),
+        ]);
+    }
+    println!("\n{exercises}");
+    println!("Start with `cargo xtask exercise`; `cargo xtask progress` shows what you have done.");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,17 @@
 //! `cargo xtask`: the workbench's one entry point. Thin on purpose: it parses the command line (the doc
 //! comments below are the `--help`), calls the library crates, and prints. One module per command.
 
+mod check;
+mod exercise;
+mod exercises;
+mod hint;
 mod lab;
 mod list;
 mod load;
 mod progress;
+mod progress_cmd;
+mod progress_store;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +38,18 @@ enum Command {
     ///
     /// Exit status: 0 when every threshold held, 1 when one was violated or the run failed, 2 on bad input.
     Load(Box<load::LoadArgs>),
+    /// Show an exercise: the task, the file to edit, how to check it (without a name: the next one unsolved).
+    Exercise(exercise::ExerciseArgs),
+    /// Grade an exercise: its tests, then — when they pass — its performance beside the reference.
+    ///
+    /// Exit status: 0 when solved (tests and gate), 1 when not, 2 on bad input.
+    Check(check::CheckArgs),
+    /// Show the next hint for an exercise (each call reveals one more).
+    Hint(hint::HintArgs),
+    /// Check an exercise every time its file is saved.
+    Watch(watch::WatchArgs),
+    /// Exercises solved and labs run.
+    Progress,
 }
 
 /// The workspace root: xtask lives one folder below it.
@@ -53,7 +72,19 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// Restores the default SIGPIPE action: `cargo xtask list | head` should end quietly, as Unix tools do, instead of
+/// panicking on a closed stdout (Rust ignores SIGPIPE by default).
+#[allow(unsafe_code)]
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: signal(2) with SIG_DFL at start-up, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     // Ctrl-C (and SIGTERM/SIGHUP) must not leave a lab server running: kill them all, then exit as interrupted.
     let _ = ctrlc::set_handler(|| {
         lab_harness::process::kill_all();
@@ -65,6 +96,11 @@ fn main() -> ExitCode {
         Command::List => list::run(),
         Command::Lab(args) => lab::run(args),
         Command::Load(args) => load::run(*args),
+        Command::Exercise(args) => exercise::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Hint(args) => hint::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Progress => progress_cmd::run(),
     };
     match outcome {
         Ok(code) => code,

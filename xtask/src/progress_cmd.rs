@@ -1,0 +1,83 @@
+//! `cargo xtask progress`: exercises solved and labs run, from the progress file and the run reports.
+
+use std::process::ExitCode;
+
+use crate::exercises;
+use crate::progress_store;
+
+/// Prints the learner's progress.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let root = crate::root();
+    let labs = lab_harness::discover(&root)?;
+    let progress = progress_store::load(&progress_store::path(&root));
+
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["exercise", "status", "last check", "hints seen"]);
+    let all = exercises::all(&labs);
+    for found in &all {
+        let record = progress.exercises.get(&found.key());
+        let status = match record {
+            Some(p) if p.solved => "✓ solved".to_string(),
+            Some(p) if p.last_check.is_some() => "in progress".to_string(),
+            _ => "not started".to_string(),
+        };
+        let last = record.and_then(|p| p.last_check.as_ref()).map_or("–".into(), |c| {
+            let gate = match c.gate_passed {
+                Some(true) => ", gate ✓",
+                Some(false) => ", gate ✗",
+                None => "",
+            };
+            format!("{}: {}/{} tests{gate}", c.at, c.tests_passed, c.tests_total)
+        });
+        let hints = record.map_or(0, |p| p.hints_shown);
+        table.add_row([
+            found.key(),
+            status,
+            last,
+            format!("{hints} of {}", found.exercise.hints.len()),
+        ]);
+    }
+    let solved = all
+        .iter()
+        .filter(|f| progress.exercises.get(&f.key()).is_some_and(|p| p.solved))
+        .count();
+    println!("Exercises: {solved} of {} solved", all.len());
+    println!("{table}");
+
+    let mut runs = comfy_table::Table::new();
+    runs.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    runs.set_header(["lab", "last run", "profile", "lessons held"]);
+    let reports = crate::lab::target_dir(&root).join("workbench");
+    let mut run_count = 0;
+    for lab in &labs {
+        let latest = std::fs::read_dir(reports.join(&lab.name))
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .max();
+        let row = match latest
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| serde_json::from_str::<lab_harness::RunReport>(&t).ok())
+        {
+            Some(report) => {
+                run_count += 1;
+                let judged = report.lessons.iter().filter(|l| l.observed_ratio.is_some()).count();
+                let held = report.lessons.iter().filter(|l| l.holds).count();
+                [
+                    lab.name.clone(),
+                    report.started_at,
+                    report.profile,
+                    format!("{held} of {judged} judged"),
+                ]
+            }
+            None => [lab.name.clone(), "never".into(), "–".into(), "–".into()],
+        };
+        runs.add_row(row);
+    }
+    println!("\nLabs: {run_count} of {} run", labs.len());
+    println!("{runs}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,159 @@
+//! The learner's progress: `.workbench/progress.toml` at the workspace root (git-ignored), keyed by names so that
+//! it survives new labs and reordered exercises. `WORKBENCH_PROGRESS` points elsewhere (tests use a temp file).
+//!
+//! Written atomically — to a temporary file in the same folder, flushed, then renamed over the old one — so a crash
+//! or Ctrl-C mid-write leaves either the old progress or the new, never half a file. A file that cannot be read is
+//! set aside (renamed, with a message saying where) and progress starts afresh: a corrupted file must never stop a
+//! learner, and must never be silently overwritten either.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// Everything recorded for one learner.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// By `<lab>/<exercise>`.
+    #[serde(default)]
+    pub exercises: BTreeMap<String, ExerciseProgress>,
+}
+
+/// One exercise's record.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseProgress {
+    /// Tests and gate both passed at least once.
+    #[serde(default)]
+    pub solved: bool,
+    /// How many hints have been shown.
+    #[serde(default)]
+    pub hints_shown: usize,
+    /// The last check: UTC time and outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<LastCheck>,
+}
+
+/// The outcome of the last `cargo xtask check`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastCheck {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// Grader tests passed.
+    pub tests_passed: usize,
+    /// Grader tests run.
+    pub tests_total: usize,
+    /// The performance gate passed (absent when it did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_passed: Option<bool>,
+}
+
+/// Where progress is kept.
+pub fn path(root: &Path) -> PathBuf {
+    std::env::var_os("WORKBENCH_PROGRESS").map_or_else(|| root.join(".workbench/progress.toml"), PathBuf::from)
+}
+
+/// Reads progress; a missing file is empty progress, a corrupted one is set aside with a message on stderr.
+pub fn load(path: &Path) -> Progress {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Progress::default(),
+        Err(e) => {
+            eprintln!(
+                "warning: cannot read {} ({e}); starting with empty progress",
+                path.display()
+            );
+            return Progress::default();
+        }
+    };
+    match toml::from_str(&text) {
+        Ok(progress) => progress,
+        Err(e) => {
+            let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                .to_string()
+                .replace(':', "-");
+            let aside = path.with_extension(format!("toml.corrupt-{stamp}"));
+            let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+            match std::fs::rename(path, &aside) {
+                Ok(()) => eprintln!(
+                    "warning: {}:{line} is not valid progress ({}); it was set aside as {} and progress starts afresh",
+                    path.display(),
+                    e.message(),
+                    aside.display()
+                ),
+                Err(rename) => eprintln!(
+                    "warning: {} is corrupted and could not be set aside ({rename})",
+                    path.display()
+                ),
+            }
+            Progress::default()
+        }
+    }
+}
+
+/// Writes progress atomically: temp file in the same folder, fsync, rename.
+pub fn save(path: &Path, progress: &Progress) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let text = toml::to_string_pretty(progress)?;
+    let temp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("progress"),
+        std::process::id()
+    ));
+    {
+        let mut file = std::fs::File::create(&temp).with_context(|| format!("writing {}", temp.display()))?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temp, path).with_context(|| format!("replacing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.toml");
+        assert_eq!(load(&path), Progress::default());
+        let mut progress = Progress::default();
+        progress.exercises.insert(
+            "caching/single-flight".into(),
+            ExerciseProgress {
+                solved: true,
+                hints_shown: 2,
+                last_check: None,
+            },
+        );
+        save(&path, &progress).unwrap();
+        assert_eq!(load(&path), progress);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("progress.toml")]);
+    }
+
+    #[test]
+    fn a_corrupted_file_is_set_aside_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.toml");
+        std::fs::write(&path, "[exercises.\"caching/single-flight\"]\nsolved = maybe\n").unwrap();
+        assert_eq!(load(&path), Progress::default());
+        assert!(!path.exists());
+        let aside: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert!(aside[0].starts_with("progress.toml.corrupt-"), "{aside:?}");
+        let kept = std::fs::read_to_string(dir.path().join(&aside[0])).unwrap();
+        assert!(kept.contains("solved = maybe"), "the learner's file is kept as it was");
+    }
+}
