@@ -82,6 +82,21 @@ fn the_exercise_loop_end_to_end() {
     assert_eq!(code, Some(2));
     assert!(err.contains("solve caching/single-flight first"), "{err}");
 
+    // Code that does not compile: the compiler's error about the learner's file, plainly.
+    let broken = std::fs::read_to_string(&starter).unwrap().replace(
+        "let _ = key;\n        todo!(\"implement invalidate\")",
+        "let _: u32 = key;",
+    );
+    std::fs::write(&starter, broken).unwrap();
+    let (code, out, err) = run(&["check", "caching"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("✗ your code does not compile:")
+            && out.contains("labs/caching/exercise/src/lib.rs:")
+            && out.contains("error[E0308]"),
+        "{out}"
+    );
+
     // The reference, dropped in: tests pass, and the gate runs beside the reference in the same run.
     std::fs::copy(root().join("labs/caching/exercise/solution.rs"), &starter).unwrap();
     let (code, out, err) = run(&["check", "caching/single-flight"]);
