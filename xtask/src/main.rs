@@ -11,6 +11,7 @@ mod load;
 mod progress;
 mod progress_cmd;
 mod progress_store;
+mod quiz;
 mod watch;
 
 use std::path::PathBuf;
@@ -50,6 +51,10 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Exercises solved and labs run.
     Progress,
+    /// Grade a file of interview answers offline, or validate the question banks.
+    ///
+    /// Exit status: 0 when graded (or valid), 2 on a broken answer file or bank (named with file and line).
+    Quiz(quiz::QuizArgs),
 }
 
 /// The workspace root: xtask lives one folder below it.
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
         Command::Hint(args) => hint::run(args),
         Command::Watch(args) => watch::run(args),
         Command::Progress => progress_cmd::run(),
+        Command::Quiz(args) => quiz::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,0 +1,282 @@
+//! Grading one answer against one question.
+//!
+//! Choice, numeric and order questions are exact (multi-select gets partial credit, but passes only when exactly
+//! right). Free text is graded by rubric:
+//!
+//! - whitespace is folded first, so a concept may straddle a line break;
+//! - a concept is earned when one of its patterns matches **outside a negation**: a match preceded, in the same
+//!   clause and within four words, by "not", "never", "don't", "avoid", "without"… does not count. "Never set a
+//!   TTL" does not earn the TTL concept;
+//! - a *misconception* concept costs its weight when stated (and not negated);
+//! - a bare list of terms ("TTL, write-through, tags") is not an answer: with no function words at all (a, the,
+//!   to, use, when, because…) the score is capped below the pass mark. Sentences that explain earn the points.
+
+use crate::bank::{Concept, Kind, Question};
+
+/// A learner's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// One choice (single).
+    Choice(usize),
+    /// Several indices (multi), or an order (order).
+    Choices(Vec<usize>),
+    /// A number (numeric).
+    Number(f64),
+    /// Free text (text).
+    Text(String),
+}
+
+/// The verdict on one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grade {
+    /// 0..=1.
+    pub score: f64,
+    /// Whether it passes.
+    pub passed: bool,
+    /// Rubric concepts earned (text).
+    pub found: Vec<String>,
+    /// Rubric concepts missing (text), or what was wrong.
+    pub missed: Vec<String>,
+    /// A remark: a negation that cost a concept, a capped list, a misconception stated.
+    pub notes: Vec<String>,
+}
+
+impl Grade {
+    fn exact(right: bool, wrong_note: impl Into<String>) -> Grade {
+        Grade {
+            score: if right { 1.0 } else { 0.0 },
+            passed: right,
+            found: vec![],
+            missed: if right { vec![] } else { vec![wrong_note.into()] },
+            notes: vec![],
+        }
+    }
+}
+
+/// Grades `answer`; an answer of the wrong shape (text for a choice question…) scores 0 with a note saying so.
+pub fn grade(question: &Question, answer: &Answer) -> Grade {
+    match (&question.kind, answer) {
+        (Kind::Single { answer: right, .. }, Answer::Choice(given)) => {
+            Grade::exact(given == right, "not the right choice")
+        }
+        (Kind::Multi { answer: right, choices }, Answer::Choices(given)) => {
+            let mut given = given.clone();
+            given.sort_unstable();
+            given.dedup();
+            let hits = given.iter().filter(|g| right.contains(g)).count() as f64;
+            let wrong = given.iter().filter(|g| !right.contains(g)).count() as f64;
+            let score = ((hits - wrong) / right.len() as f64).clamp(0.0, 1.0);
+            let mut grade = Grade::exact(given == *right, "not exactly the right set");
+            grade.score = score;
+            for i in right.iter().filter(|i| !given.contains(i)) {
+                grade.missed.push(format!("missed: {}", choices[*i]));
+            }
+            grade
+        }
+        (
+            Kind::Numeric {
+                answer: right,
+                tolerance,
+                unit,
+            },
+            Answer::Number(given),
+        ) => {
+            let unit = unit.as_deref().unwrap_or("");
+            Grade::exact(
+                (given - right).abs() <= *tolerance + 1e-9,
+                format!("expected {right}{unit} (± {tolerance})"),
+            )
+        }
+        (Kind::Order { answer: right, .. }, Answer::Choices(given)) => {
+            Grade::exact(given == right, "not in the right order")
+        }
+        (Kind::Text { rubric, pass_score }, Answer::Text(text)) => grade_text(rubric, *pass_score, text),
+        (kind, _) => Grade::exact(
+            false,
+            format!("a {} question needs {}", kind.name(), expected_shape(kind)),
+        ),
+    }
+}
+
+/// What an answer file must hold for each kind.
+pub fn expected_shape(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Single { .. } => "a choice index, e.g. 1",
+        Kind::Multi { .. } => "a list of choice indices, e.g. [0, 2]",
+        Kind::Numeric { .. } => "a number, e.g. 12.5",
+        Kind::Order { .. } => "a list of item indices in order, e.g. [2, 0, 1]",
+        Kind::Text { .. } => "text",
+    }
+}
+
+const NEGATIONS: &[&str] = &[
+    "not",
+    "no",
+    "never",
+    "don't",
+    "dont",
+    "doesn't",
+    "didn't",
+    "shouldn't",
+    "mustn't",
+    "isn't",
+    "aren't",
+    "won't",
+    "can't",
+    "cannot",
+    "avoid",
+    "avoiding",
+    "without",
+    "nor",
+    "neither",
+    "instead",
+];
+
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "to", "of", "on", "in", "for", "with", "by", "is", "are", "be", "it", "so", "if", "when", "then",
+    "because", "that", "which", "use", "uses", "using", "and", "or", "but", "each", "every", "one", "its", "their",
+];
+
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// True when the match starting at `start` is negated: a negation word among the last four words of its clause.
+fn negated(text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let clause_start = before.rfind(['.', ';', '!', '?', ':']).map_or(0, |i| i + 1);
+    let clause = &before[clause_start..];
+    let recent: Vec<String> = words(clause).collect();
+    recent.iter().rev().take(4).any(|w| NEGATIONS.contains(&w.as_str()))
+}
+
+fn matched(concept: &Concept, text: &str) -> (bool, bool) {
+    let mut any_negated = false;
+    for pattern in &concept.patterns {
+        for m in pattern.find_iter(text) {
+            if negated(text, m.start()) {
+                any_negated = true;
+            } else {
+                return (true, false);
+            }
+        }
+    }
+    (false, any_negated)
+}
+
+fn grade_text(rubric: &[Concept], pass_score: f64, text: &str) -> Grade {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let total: f64 = rubric.iter().filter(|c| !c.misconception).map(|c| c.weight).sum();
+    let mut earned = 0.0;
+    let mut grade = Grade {
+        score: 0.0,
+        passed: false,
+        found: vec![],
+        missed: vec![],
+        notes: vec![],
+    };
+    for concept in rubric {
+        let (hit, only_negated) = matched(concept, &text);
+        match (concept.misconception, hit) {
+            (false, true) => {
+                earned += concept.weight;
+                grade.found.push(concept.name.clone());
+            }
+            (false, false) => {
+                grade.missed.push(concept.name.clone());
+                if only_negated {
+                    grade.notes.push(format!(
+                        "\"{}\" is mentioned only in a negation, so it does not count",
+                        concept.name
+                    ));
+                }
+            }
+            (true, true) => {
+                earned -= concept.weight;
+                grade.notes.push(format!("misconception: {}", concept.name));
+            }
+            (true, false) => {}
+        }
+    }
+    let mut score = (earned / total).clamp(0.0, 1.0);
+    let all: Vec<String> = words(&text).collect();
+    if !all.is_empty() && !all.iter().any(|w| FUNCTION_WORDS.contains(&w.as_str())) {
+        let cap = (pass_score - 0.01).clamp(0.0, 0.5);
+        if score > cap {
+            score = cap;
+            grade
+                .notes
+                .push("a list of terms is not an answer: say what you would do and why, in sentences".into());
+        }
+    }
+    grade.score = score;
+    grade.passed = score >= pass_score;
+    grade
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    fn concept(name: &str, patterns: &[&str], weight: f64, misconception: bool) -> Concept {
+        Concept {
+            name: name.into(),
+            patterns: patterns
+                .iter()
+                .map(|p| Regex::new(&format!("(?i){p}")).unwrap())
+                .collect(),
+            weight,
+            misconception,
+        }
+    }
+
+    fn rubric() -> Vec<Concept> {
+        vec![
+            concept("TTL", &[r"\bttl\b", "expir"], 1.0, false),
+            concept("invalidate on write", &["invalidat"], 1.0, false),
+            concept("cache forever", &["cache (it )?forever"], 1.0, true),
+        ]
+    }
+
+    fn text(answer: &str) -> Grade {
+        grade_text(&rubric(), 0.6, answer)
+    }
+
+    #[test]
+    fn sentences_naming_the_concepts_pass() {
+        let g = text("Give every entry a TTL so it expires,\nand invalidate the keys a write touches.");
+        assert_eq!((g.score, g.passed), (1.0, true));
+        assert_eq!(g.found, ["TTL", "invalidate on write"]);
+    }
+
+    #[test]
+    fn a_negated_concept_is_not_earned() {
+        let g = text("Never use a TTL; invalidate the keys on every write.");
+        assert_eq!(g.found, ["invalidate on write"]);
+        assert!(!g.passed && g.score == 0.5);
+        assert!(g.notes[0].contains("only in a negation"), "{:?}", g.notes);
+        // A negation in an earlier clause does not reach a later one.
+        assert!(text("Do not rely on luck. Set a TTL and invalidate on writes.").passed);
+    }
+
+    #[test]
+    fn a_misconception_costs_points() {
+        let g = text("Use a TTL and invalidate on write, or just cache forever.");
+        assert_eq!(g.score, 0.5);
+        assert!(g.notes.iter().any(|n| n.contains("misconception")));
+        assert!(
+            text("Use a TTL and invalidate on write; don't cache forever.").passed,
+            "a negated misconception costs nothing"
+        );
+    }
+
+    #[test]
+    fn a_bare_list_of_terms_cannot_pass() {
+        let g = text("TTL, invalidation, expiry");
+        assert!(!g.passed && g.score <= 0.5, "{g:?}");
+        assert!(g.notes.iter().any(|n| n.contains("list of terms")));
+    }
+}

@@ -1,0 +1,19 @@
+//! `quiz`: interview questions graded offline, honestly, saying what was missed.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`bank`] | question banks (`quiz/banks/<topic>.toml`): loading and validation with `file:line` errors |
+//! | [`grade`] | grading every kind: single, multi, numeric (with tolerance), order, and free text by rubric |
+//! | [`answers`] | answer files (`name` + `[answers]`), and the graded result the `--json` output shows |
+//!
+//! Free text is graded by a rubric of weighted concepts, each earned when one of its patterns matches. Two guards
+//! keep that honest: a concept matched only inside a negation ("never use a TTL") is not earned, and an answer
+//! that is a bare list of terms rather than sentences cannot pass, however many terms it names.
+
+pub mod answers;
+pub mod bank;
+pub mod grade;
+
+pub use answers::{grade_answers, AnswerSheet, Graded, GradedQuestion};
+pub use bank::{load_banks, Bank, BankError, Kind, Question};
+pub use grade::{grade, Answer, Grade};

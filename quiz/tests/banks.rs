@@ -1,0 +1,115 @@
+//! The real banks: they load, each topic meets the minimums, the seed guide's questions are there, every model
+//! answer passes its own question, and the grader agrees with the calibration verdicts.
+
+use std::path::{Path, PathBuf};
+
+use quiz::{grade, load_banks, Answer, Kind};
+
+fn banks_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("banks")
+}
+
+/// The seed guide's interview questions per topic, under fixed ids `<topic>-1..=N`.
+const SEED_QUESTIONS: &[(&str, usize)] = &[("caching", 3)];
+
+#[test]
+fn every_bank_loads_and_meets_the_minimums() {
+    let banks = load_banks(&banks_dir()).unwrap_or_else(|errors| panic!("{errors:#?}"));
+    assert!(!banks.is_empty());
+    for bank in &banks {
+        assert!(bank.questions.len() >= 10, "{}: at least 10 questions", bank.topic);
+        let not_text = bank
+            .questions
+            .iter()
+            .filter(|q| !matches!(q.kind, Kind::Text { .. }))
+            .count();
+        assert!(
+            not_text >= 3,
+            "{}: at least 3 questions that are not free text",
+            bank.topic
+        );
+        if let Some((_, n)) = SEED_QUESTIONS.iter().find(|(t, _)| *t == bank.topic) {
+            for i in 1..=*n {
+                assert!(
+                    bank.questions.iter().any(|q| q.id == format!("{}-{i}", bank.topic)),
+                    "seed question {}-{i} missing",
+                    bank.topic
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_model_answer_passes_its_own_question() {
+    for bank in load_banks(&banks_dir()).unwrap() {
+        for q in &bank.questions {
+            let answer = match &q.kind {
+                Kind::Single { answer, .. } => Answer::Choice(*answer),
+                Kind::Multi { answer, .. } | Kind::Order { answer, .. } => Answer::Choices(answer.clone()),
+                Kind::Numeric { answer, .. } => Answer::Number(*answer),
+                Kind::Text { .. } => Answer::Text(q.model_answer.clone()),
+            };
+            let g = grade(q, &answer);
+            assert!(
+                g.passed && g.score >= 0.9,
+                "{}: its model answer scores {:.2}, missing {:?}",
+                q.id,
+                g.score,
+                g.missed
+            );
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Calibration {
+    vector: Vec<Vector>,
+}
+
+#[derive(serde::Deserialize)]
+struct Vector {
+    id: String,
+    style: String,
+    pass: bool,
+    answer: String,
+}
+
+#[test]
+fn the_grader_agrees_with_the_calibration_verdicts() {
+    let banks = load_banks(&banks_dir()).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration");
+    let (mut agree, mut total) = (0, 0);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let calibration: Calibration = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for v in calibration.vector {
+            let q = banks
+                .iter()
+                .flat_map(|b| &b.questions)
+                .find(|q| q.id == v.id)
+                .unwrap_or_else(|| panic!("{}: no question {}", path.display(), v.id));
+            let g = grade(q, &Answer::Text(v.answer.clone()));
+            total += 1;
+            if g.passed == v.pass {
+                agree += 1;
+            } else {
+                eprintln!(
+                    "disagree on {} ({}): grader {} at {:.2}, found {:?}, notes {:?}",
+                    v.id,
+                    v.style,
+                    if g.passed { "passes" } else { "fails" },
+                    g.score,
+                    g.found,
+                    g.notes
+                );
+            }
+        }
+    }
+    assert!(total >= 15);
+    let agreement = agree as f64 / total as f64;
+    assert!(
+        agreement >= 0.9,
+        "agreement {agree}/{total} = {agreement:.2}, needs 0.90"
+    );
+}

@@ -1,0 +1,52 @@
+//! `cargo xtask quiz` end to end: banks validated, an answer file graded (JSON as DESIGN.md shows it), unknown ids
+//! reported, a broken answer file named with its line.
+
+use workbench_tests::{run_xtask, texts};
+
+#[test]
+fn check_validates_every_bank() {
+    let output = run_xtask(&["quiz", "--check"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("all valid"), "{stdout}");
+}
+
+#[test]
+fn an_answer_file_is_graded_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("ada.toml");
+    std::fs::write(
+        &answers,
+        "name = \"Ada\"\n[answers]\n\"caching-4\" = 2.2\n\"caching-7\" = [0, 2, 4]\n\"caching-3\" = \"bloom filter, single-flight\"\n\"caching-404\" = 1\n",
+    )
+    .unwrap();
+    let output = run_xtask(&["quiz", "--answers", answers.to_str().unwrap(), "--json"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let graded: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(graded["name"], "Ada");
+    assert_eq!(graded["unknown_ids"], serde_json::json!(["caching-404"]));
+    assert_eq!(
+        graded["by_topic"]["caching"],
+        serde_json::json!({ "answered": 3, "passed": 2 })
+    );
+    let stuffed = graded["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "caching-3")
+        .unwrap();
+    assert_eq!(stuffed["passed"], false, "a bare list of terms does not pass");
+    assert!(stuffed["missed"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn a_broken_answer_file_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("broken.toml");
+    std::fs::write(&answers, "[answers]\n\"caching-4\" = 2.2\n\"caching-6\" = [1\n").unwrap();
+    let output = run_xtask(&["quiz", "--answers", answers.to_str().unwrap()]);
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:3:", answers.display())), "{stderr}");
+}
