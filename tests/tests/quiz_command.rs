@@ -20,10 +20,24 @@ fn an_answer_file_is_graded_as_json() {
         "name = \"Ada\"\n[answers]\n\"caching-4\" = 2.2\n\"caching-7\" = [0, 2, 4]\n\"caching-3\" = \"bloom filter, single-flight\"\n\"caching-404\" = 1\n",
     )
     .unwrap();
-    let output = run_xtask(&["quiz", "--answers", answers.to_str().unwrap(), "--json"]);
+    let progress = dir.path().join("progress.toml");
+    let output = workbench_tests::xtask(&["quiz", "--answers", answers.to_str().unwrap(), "--json"])
+        .env("WORKBENCH_PROGRESS", &progress)
+        .output()
+        .unwrap();
     let (stdout, stderr) = texts(&output);
     assert!(output.status.success(), "{stderr}");
     let graded: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The grades are kept, and `progress` shows them per topic.
+    let shown = workbench_tests::xtask(&["progress"])
+        .env("WORKBENCH_PROGRESS", &progress)
+        .output()
+        .unwrap();
+    let (shown, _) = texts(&shown);
+    assert!(
+        shown.contains("Quiz: 3 questions answered") && shown.contains("│ caching    ┆ 11        ┆ 3        ┆ 2"),
+        "{shown}"
+    );
     assert_eq!(graded["name"], "Ada");
     assert_eq!(graded["unknown_ids"], serde_json::json!(["caching-404"]));
     assert_eq!(

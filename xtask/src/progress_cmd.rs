@@ -1,4 +1,4 @@
-//! `cargo xtask progress`: exercises solved and labs run, from the progress file and the run reports.
+//! `cargo xtask progress`: exercises solved, labs run and quiz scores, from the progress file and the run reports.
 
 use std::process::ExitCode;
 
@@ -79,5 +79,34 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
     println!("\nLabs: {run_count} of {} run", labs.len());
     println!("{runs}");
+
+    let banks = quiz::load_banks(&root.join("quiz/banks")).unwrap_or_default();
+    let mut quiz_table = comfy_table::Table::new();
+    quiz_table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    quiz_table.set_header(["quiz topic", "questions", "answered", "passed", "mean score"]);
+    for bank in &banks {
+        let records: Vec<_> = progress.quiz.values().filter(|r| r.topic == bank.topic).collect();
+        let passed = records.iter().filter(|r| r.passed).count();
+        let mean = if records.is_empty() {
+            "–".to_string()
+        } else {
+            format!(
+                "{:.2}",
+                records.iter().map(|r| r.score).sum::<f64>() / records.len() as f64
+            )
+        };
+        quiz_table.add_row([
+            bank.topic.clone(),
+            bank.questions.len().to_string(),
+            records.len().to_string(),
+            passed.to_string(),
+            mean,
+        ]);
+    }
+    println!(
+        "\nQuiz: {} questions answered (grade a file with `cargo xtask quiz --answers FILE`)",
+        progress.quiz.len()
+    );
+    println!("{quiz_table}");
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,22 @@ pub struct Progress {
     /// By `<lab>/<exercise>`.
     #[serde(default)]
     pub exercises: BTreeMap<String, ExerciseProgress>,
+    /// By question id: the latest graded answer.
+    #[serde(default)]
+    pub quiz: BTreeMap<String, QuizRecord>,
+}
+
+/// The latest grade of one question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizRecord {
+    /// Its topic.
+    pub topic: String,
+    /// 0..=1.
+    pub score: f64,
+    /// Passed.
+    pub passed: bool,
+    /// When, RFC 3339 UTC.
+    pub at: String,
 }
 
 /// One exercise's record.

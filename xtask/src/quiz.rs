@@ -53,6 +53,7 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         sheet.answers.retain(|(id, _, _)| id.starts_with(&format!("{topic}-")));
     }
     let graded = quiz::grade_answers(&banks, &sheet).map_err(|e| UsageError(e.to_string()))?;
+    record(&graded)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&graded)?);
         return Ok(ExitCode::SUCCESS);
@@ -90,4 +91,21 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         println!("unknown question ids (not graded): {}", graded.unknown_ids.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keeps each question's latest grade in the progress file (`cargo xtask progress` shows them per topic).
+fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
+    let path = crate::progress_store::path(&crate::root());
+    let mut progress = crate::progress_store::load(&path);
+    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    for r in &graded.results {
+        let record = crate::progress_store::QuizRecord {
+            topic: r.topic.clone(),
+            score: r.score,
+            passed: r.passed,
+            at: at.clone(),
+        };
+        progress.quiz.insert(r.id.clone(), record);
+    }
+    crate::progress_store::save(&path, &progress)
 }
