@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use workbench_tests::{root, texts, xtask, KillOnDrop};
+use workbench_tests::{eventually, root, texts, xtask, KillOnDrop};
 
 struct RestoreOnDrop {
     path: std::path::PathBuf,
@@ -157,11 +157,8 @@ fn the_exercise_loop_end_to_end() {
         "the re-check never finished"
     );
     writeln!(stdin, "q").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while watch.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "watch did not quit on q");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let quit = eventually(Duration::from_secs(10), || watch.0.try_wait().unwrap().is_some());
+    assert!(quit, "watch did not quit on q");
 
     // reset: the committed starter comes back; the learner's file is kept in a backup.
     let (code, out, err) = run(&["exercise", "caching", "--reset", "--yes"]);
