@@ -5,6 +5,7 @@
 //! | [`bank`] | question banks (`quiz/banks/<topic>.toml`): loading and validation with `file:line` errors |
 //! | [`grade`] | grading every kind: single, multi, numeric (with tolerance), order, and free text by rubric |
 //! | [`answers`] | answer files (`name` + `[answers]`), and the graded result the `--json` output shows |
+//! | [`calibration`] | graded example answers with the verdict they deserve: the grader's agreement |
 //!
 //! Free text is graded by a rubric of weighted concepts, each earned when one of its patterns matches. Two guards
 //! keep that honest: a concept matched only inside a negation ("never use a TTL") is not earned, and an answer
@@ -12,6 +13,7 @@
 
 pub mod answers;
 pub mod bank;
+pub mod calibration;
 pub mod grade;
 
 pub use answers::{grade_answers, AnswerSheet, Graded, GradedQuestion};

@@ -62,54 +62,25 @@ fn every_model_answer_passes_its_own_question() {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Calibration {
-    vector: Vec<Vector>,
-}
-
-#[derive(serde::Deserialize)]
-struct Vector {
-    id: String,
-    style: String,
-    pass: bool,
-    answer: String,
-}
-
 #[test]
 fn the_grader_agrees_with_the_calibration_verdicts() {
     let banks = load_banks(&banks_dir()).unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration");
-    let (mut agree, mut total) = (0, 0);
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let calibration: Calibration = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        for v in calibration.vector {
-            let q = banks
-                .iter()
-                .flat_map(|b| &b.questions)
-                .find(|q| q.id == v.id)
-                .unwrap_or_else(|| panic!("{}: no question {}", path.display(), v.id));
-            let g = grade(q, &Answer::Text(v.answer.clone()));
-            total += 1;
-            if g.passed == v.pass {
-                agree += 1;
-            } else {
-                eprintln!(
-                    "disagree on {} ({}): grader {} at {:.2}, found {:?}, notes {:?}",
-                    v.id,
-                    v.style,
-                    if g.passed { "passes" } else { "fails" },
-                    g.score,
-                    g.found,
-                    g.notes
-                );
-            }
-        }
+    let calibration =
+        quiz::calibration::calibrate(&banks, &Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration")).unwrap();
+    for d in &calibration.disagreements {
+        eprintln!(
+            "disagree on {} ({}): score {:.2}, deserves {}",
+            d.vector.id,
+            d.vector.style,
+            d.score,
+            if d.vector.pass { "a pass" } else { "a fail" }
+        );
     }
-    assert!(total >= 15);
-    let agreement = agree as f64 / total as f64;
+    assert!(calibration.total >= 15);
     assert!(
-        agreement >= 0.9,
-        "agreement {agree}/{total} = {agreement:.2}, needs 0.90"
+        calibration.agreement() >= 0.9,
+        "agreement {}/{} needs 0.90",
+        calibration.agreed,
+        calibration.total
     );
 }

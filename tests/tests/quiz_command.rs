@@ -64,3 +64,44 @@ fn a_broken_answer_file_names_file_and_line() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("{}:3:", answers.display())), "{stderr}");
 }
+
+#[test]
+fn a_team_folder_is_graded_into_one_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ada.toml"),
+        "name = \"Ada, L.\"\n[answers]\n\"caching-4\" = 2.2\n\"caching-6\" = 2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bob.toml"),
+        "[answers]\n\"caching-4\" = 3.0\n\"caching-77\" = 1\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not an answer file").unwrap();
+    let output = run_xtask(&["quiz", "--answers", dir.path().to_str().unwrap(), "--csv"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "name,caching,passed,answered,unknown ids",
+            "\"Ada, L.\",2/2,2,2,0",
+            "bob,0/1,0,1,1"
+        ]
+    );
+}
+
+#[test]
+fn calibrate_prints_the_agreement() {
+    let output = run_xtask(&["quiz", "--calibrate"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("agreement: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let percent: f64 = line.rsplit('(').next().unwrap().trim_end_matches("%)").parse().unwrap();
+    assert!(percent >= 90.0, "{line}");
+}

@@ -49,9 +49,9 @@ enum Command {
     Hint(hint::HintArgs),
     /// Check an exercise every time its file is saved.
     Watch(watch::WatchArgs),
-    /// Exercises solved and labs run.
+    /// Exercises solved, labs run and quiz scores.
     Progress,
-    /// Grade a file of interview answers offline, or validate the question banks.
+    /// Grade interview answers offline (a file, or a team's folder), validate the banks, or calibrate the grader.
     ///
     /// Exit status: 0 when graded (or valid), 2 on a broken answer file or bank (named with file and line).
     Quiz(quiz::QuizArgs),

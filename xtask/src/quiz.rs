@@ -1,5 +1,6 @@
-//! `cargo xtask quiz`: grade a file of answers offline (`--answers FILE`, `--json` for tools), or validate every
-//! question bank (`--check`, which CI runs through the tests).
+//! `cargo xtask quiz`: grade a file of answers offline (`--answers FILE`, `--json` for tools), a folder of answer
+//! files for a team session (`--answers DIR`, `--csv` for a spreadsheet), validate every question bank (`--check`),
+//! or measure the grader against the calibration answers (`--calibrate`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,11 +12,18 @@ use crate::UsageError;
 
 /// Arguments of `cargo xtask quiz`.
 #[derive(Args)]
-#[command(group = clap::ArgGroup::new("what").required(true).args(["answers", "check"]))]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["answers", "check", "calibrate"]))]
 pub struct QuizArgs {
-    /// Grade this answer file (TOML: `name = "…"` and an `[answers]` table of question id = answer).
+    /// Grade this answer file (TOML: `name = "…"` and an `[answers]` table of question id = answer), or every
+    /// `*.toml` answer file in this folder (one row per person).
     #[arg(long)]
     answers: Option<PathBuf>,
+    /// With a folder of answers: print CSV (name, passed/answered per topic, totals) for a spreadsheet.
+    #[arg(long, requires = "answers", conflicts_with = "json")]
+    csv: bool,
+    /// Grade quiz/calibration/*.toml and print how often the grader agrees with the verdicts written there.
+    #[arg(long)]
+    calibrate: bool,
     /// Validate every bank in quiz/banks and report each problem with file and line.
     #[arg(long)]
     check: bool,
@@ -43,7 +51,33 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         println!("{questions} questions in {} banks: all valid", banks.len());
         return Ok(ExitCode::SUCCESS);
     }
-    let path = args.answers.expect("clap requires --answers or --check");
+    if args.calibrate {
+        let calibration =
+            quiz::calibration::calibrate(&banks, &crate::root().join("quiz/calibration")).map_err(UsageError)?;
+        for d in &calibration.disagreements {
+            println!(
+                "✗ {} ({}): graded {:.2}, deserves {}",
+                d.vector.id,
+                d.vector.style,
+                d.score,
+                if d.vector.pass { "a pass" } else { "a fail" }
+            );
+        }
+        println!(
+            "agreement: {} of {} ({:.1}%)",
+            calibration.agreed,
+            calibration.total,
+            calibration.agreement() * 100.0
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = args.answers.expect("clap requires --answers, --check or --calibrate");
+    if path.is_dir() {
+        return team(&banks, &path, args.csv);
+    }
+    if args.csv {
+        return Err(UsageError("--csv grades a folder of answer files: give --answers a folder".into()).into());
+    }
     let mut sheet = AnswerSheet::load(&path).map_err(|e| UsageError(e.to_string()))?;
     if let Some(topic) = &args.topic {
         if !banks.iter().any(|b| &b.topic == topic) {
@@ -108,4 +142,66 @@ fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
         progress.quiz.insert(r.id.clone(), record);
     }
     crate::progress_store::save(&path, &progress)
+}
+
+/// A team session: every answer file in `dir`, one row per person.
+fn team(banks: &[quiz::Bank], dir: &std::path::Path, csv: bool) -> anyhow::Result<ExitCode> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(UsageError(format!("no *.toml answer files in {}", dir.display())).into());
+    }
+    let topics: Vec<&str> = banks.iter().map(|b| b.topic.as_str()).collect();
+    let mut rows = Vec::new();
+    for file in &files {
+        let sheet = AnswerSheet::load(file).map_err(|e| UsageError(e.to_string()))?;
+        let graded = quiz::grade_answers(banks, &sheet).map_err(|e| UsageError(e.to_string()))?;
+        let name = graded
+            .name
+            .clone()
+            .unwrap_or_else(|| file.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+        let mut row = vec![name];
+        for topic in &topics {
+            row.push(
+                graded
+                    .by_topic
+                    .get(*topic)
+                    .map_or("–".into(), |s| format!("{}/{}", s.passed, s.answered)),
+            );
+        }
+        let passed: usize = graded.by_topic.values().map(|s| s.passed).sum();
+        let answered: usize = graded.by_topic.values().map(|s| s.answered).sum();
+        row.push(passed.to_string());
+        row.push(answered.to_string());
+        row.push(graded.unknown_ids.len().to_string());
+        rows.push(row);
+    }
+    let mut header = vec!["name".to_string()];
+    header.extend(topics.iter().map(|t| t.to_string()));
+    header.extend(["passed", "answered", "unknown ids"].map(String::from));
+    if csv {
+        let field = |f: &String| {
+            if f.contains([',', '"', '\n']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        };
+        println!("{}", header.iter().map(field).collect::<Vec<_>>().join(","));
+        for row in &rows {
+            println!("{}", row.iter().map(field).collect::<Vec<_>>().join(","));
+        }
+    } else {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(header);
+        for row in rows {
+            table.add_row(row);
+        }
+        println!("{table}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
