@@ -84,6 +84,8 @@ pub struct VariantSpec {
     pub mode: Option<ModeKind>,
     /// Overrides the profile's connection count.
     pub connections: Option<usize>,
+    /// Overrides the profile's arrival rate (e.g. an overload variant).
+    pub rate: Option<f64>,
     /// Started only when this environment variable is set (e.g. `REDIS_URL`); it is passed on to the server.
     pub requires_env: Option<String>,
     /// Replaces the profile's requests (e.g. a stampede on a few hot keys).
@@ -138,7 +140,8 @@ pub enum Better {
 pub struct Lesson {
     /// The sentence printed with ✓ or ✗.
     pub claim: String,
-    /// A dotted path into a variant's result: `latency_us.p99`, `achieved_rps`, `counters.db_queries` …
+    /// A dotted path into a variant's result: `latency_us.p99`, `achieved_rps`, `counters.db_queries`,
+    /// `by_name.ping.latency_us.p99` (one named request of a scenario) …
     pub metric: String,
     /// Which way is better.
     pub better: Better,
@@ -204,6 +207,7 @@ struct RawVariant {
     args: Vec<String>,
     mode: Option<ModeKind>,
     connections: Option<usize>,
+    rate: Option<f64>,
     requires_env: Option<String>,
     path: Option<String>,
     #[serde(default)]
@@ -276,6 +280,12 @@ impl Manifest {
             if variants.iter().any(|known| known.name == v.name) {
                 return Err(fail(line, format!("variant {:?} is listed twice", v.name)));
             }
+            if v.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+                return Err(fail(
+                    line,
+                    format!("variant {:?}: rate must be a positive number", v.name),
+                ));
+            }
             if v.connections == Some(0) {
                 return Err(fail(
                     line,
@@ -293,6 +303,7 @@ impl Manifest {
                 args: v.args,
                 mode: v.mode,
                 connections: v.connections,
+                rate: v.rate,
                 requires_env: v.requires_env,
                 requests,
                 on_demand: v.on_demand,
@@ -363,11 +374,12 @@ impl Manifest {
                     ));
                 }
             }
-            if !(l.metric.starts_with("counters.") || METRICS.contains(&l.metric.as_str())) {
-                return Err(fail(
-                    line,
-                    format!("unknown metric {:?}; use counters.NAME or one of {METRICS:?}", l.metric),
-                ));
+            if !known_metric(&l.metric) {
+                let message = format!(
+                    "unknown metric {:?}; use counters.NAME, by_name.REQUEST.METRIC or one of {METRICS:?}",
+                    l.metric
+                );
+                return Err(fail(line, message));
             }
             if l.at_least <= 0.0 {
                 return Err(fail(line, "at_least must be positive".into()));
@@ -437,6 +449,20 @@ impl Manifest {
             exercises,
         })
     }
+}
+
+/// A metric a lesson may compare: `counters.NAME`, one of [`METRICS`], or `by_name.REQUEST.METRIC` for one named
+/// request of a scenario (its `latency_us.*`, `service_us.*`, `requests` or `errors`).
+pub fn known_metric(metric: &str) -> bool {
+    let per_request = |m: &str| {
+        matches!(m, "requests" | "errors")
+            || ((m.starts_with("latency_us.") || m.starts_with("service_us.")) && METRICS.contains(&m))
+    };
+    let named = metric
+        .strip_prefix("by_name.")
+        .and_then(|rest| rest.split_once('.'))
+        .map(|(_, m)| m);
+    metric.starts_with("counters.") || METRICS.contains(&metric) || named.is_some_and(per_request)
 }
 
 /// Every `labs/*/lab.toml` under the workspace `root`, sorted by name. Stops at the first invalid manifest.
@@ -530,6 +556,8 @@ at_least = 2.0
         );
         let e = parse(&GOOD.replace("{zipf:100}", "{zipf:}")).unwrap_err().to_string();
         assert!(e.starts_with("labs/demo/lab.toml:10: ") && e.contains("zipf"), "{e}");
+        assert!(parse(&GOOD.replace("latency_us.p99", "by_name.ping.latency_us.p99")).is_ok());
+        assert!(parse(&GOOD.replace("latency_us.p99", "by_name.ping.latency.p99")).is_err());
         let e = parse(&GOOD.replace("latency_us.p99", "latency.p99"))
             .unwrap_err()
             .to_string();

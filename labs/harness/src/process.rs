@@ -7,6 +7,9 @@
 //!    (SIGINT/SIGTERM/SIGHUP) handler;
 //! 3. each child asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`), which covers even a
 //!    `kill -9` of the harness.
+//!
+//! Lab servers also run at `nice 19`: when a variant saturates every core, the load generator still gets the CPU
+//! it needs to keep its schedule, so the run measures the server rather than a starved instrument.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -188,6 +191,9 @@ fn die_with_parent(command: &mut Command) {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // Lower priority than the load generator: on a 2-core machine a server that saturates the CPU would
+                // otherwise starve the instrument, and the run would measure the generator's lag, not the server.
+                libc::nice(19);
                 Ok(())
             });
         }

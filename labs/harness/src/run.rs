@@ -127,12 +127,13 @@ pub fn run_lab(
 }
 
 /// The load plan for one variant: the profile, then the variant's overrides, then the command line's.
+/// (`--rate` on the command line replaces every variant's rate, overload variants' included.)
 pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, options: &RunOptions) -> Plan {
     let duration = options.duration.unwrap_or(profile.duration);
     let mode = match variant.mode.unwrap_or(profile.mode) {
         ModeKind::FixedRate => {
             // A closed profile has no rate; a variant switching to fixed-rate then needs one from the command line.
-            let rate = options.rate.or(profile.rate).unwrap_or(1000.0);
+            let rate = options.rate.or(variant.rate).or(profile.rate).unwrap_or(1000.0);
             Mode::fixed_rate(rate, profile.warmup, profile.ramp, duration)
         }
         ModeKind::Closed => Mode::Closed {
