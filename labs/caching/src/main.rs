@@ -9,20 +9,13 @@ use lab_caching::db::Db;
 use lab_caching::layered::Layered;
 use lab_caching::server::{app, AppState};
 use lab_caching::store::{Cache, CacheConfig, Variant, COUNTERS};
-use lab_kit::{Counters, RuntimeFlavor};
+use lab_kit::{Counters, RuntimeFlavor, ServerArgs};
 
 /// A product service behind a cache.
 #[derive(Parser)]
 struct Cli {
-    /// Caching strategy.
-    #[arg(long, value_enum)]
-    variant: Variant,
-    /// TCP port; 0 lets the operating system choose.
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: std::net::IpAddr,
+    #[command(flatten)]
+    server: ServerArgs,
     /// How long a cached value stays valid, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     ttl_ms: u64,
@@ -42,11 +35,7 @@ struct Cli {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let server = lab_kit::ServerArgs {
-        variant: format!("{:?}", cli.variant),
-        port: cli.port,
-        host: cli.host,
-    };
+    let variant: Variant = cli.server.variant_as()?;
     lab_kit::build_runtime(RuntimeFlavor::MultiThread)?.block_on(async {
         let counters = Counters::new(COUNTERS);
         let db = Db::open(
@@ -60,7 +49,7 @@ fn main() -> anyhow::Result<()> {
             ttl: Duration::from_millis(cli.ttl_ms),
             capacity: cli.capacity.max(1),
         };
-        let layered = match cli.variant {
+        let layered = match variant {
             Variant::Layered => {
                 let url = std::env::var("REDIS_URL")
                     .context("the layered variant needs REDIS_URL, e.g. redis://127.0.0.1:6379")?;
@@ -72,8 +61,8 @@ fn main() -> anyhow::Result<()> {
             }
             _ => None,
         };
-        let cache = Cache::new(cli.variant, config, counters.clone(), layered);
+        let cache = Cache::new(variant, config, counters.clone(), layered);
         let state = Arc::new(AppState { db, cache, counters });
-        lab_kit::serve(&server, app(state)).await
+        lab_kit::serve(&cli.server, app(state)).await
     })
 }

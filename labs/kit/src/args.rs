@@ -2,6 +2,20 @@
 
 use clap::{Args, ValueEnum};
 
+impl ServerArgs {
+    /// `--variant` as the lab's own enum of variants; the error names every variant the lab knows.
+    pub fn variant_as<V: ValueEnum>(&self) -> anyhow::Result<V> {
+        V::from_str(&self.variant, false).map_err(|_| {
+            let known: Vec<String> = V::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|p| p.get_name().to_string())
+                .collect();
+            anyhow::anyhow!("unknown variant {:?}; known: {}", self.variant, known.join(", "))
+        })
+    }
+}
+
 /// Flags shared by every lab server binary.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
@@ -23,4 +37,30 @@ pub enum RuntimeFlavor {
     CurrentThread,
     /// A work-stealing pool with one worker per core.
     MultiThread,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    enum Demo {
+        Naive,
+        SingleFlight,
+    }
+
+    fn args(variant: &str) -> ServerArgs {
+        ServerArgs {
+            variant: variant.into(),
+            port: 0,
+            host: [127, 0, 0, 1].into(),
+        }
+    }
+
+    #[test]
+    fn the_variant_parses_into_the_labs_enum_or_names_the_known_ones() {
+        assert_eq!(args("single-flight").variant_as::<Demo>().unwrap(), Demo::SingleFlight);
+        let e = args("fast").variant_as::<Demo>().unwrap_err().to_string();
+        assert_eq!(e, "unknown variant \"fast\"; known: naive, single-flight");
+    }
 }

@@ -14,15 +14,8 @@ use lab_worker_pools::server::{app, AppState, COUNTERS};
 /// CPU work off the event loop, four ways.
 #[derive(Parser)]
 struct Cli {
-    /// Where the heavy work runs.
-    #[arg(long, value_enum)]
-    variant: Variant,
-    /// TCP port; 0 lets the operating system choose.
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: std::net::IpAddr,
+    #[command(flatten)]
+    server: ServerArgs,
     /// Pool threads (bounded-pool, exercise); default: one per core but one, leaving a core for the event loop.
     #[arg(long)]
     workers: Option<usize>,
@@ -36,18 +29,16 @@ struct Cli {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let variant: Variant = cli.server.variant_as()?;
+    // Leave the event loop a core of its own: a pool as wide as the machine competes with it for every core.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let width = cores.saturating_sub(1).max(1);
     let executor = Executor::new(
-        cli.variant,
-        cli.workers.unwrap_or(cores),
+        variant,
+        cli.workers.unwrap_or(width),
         cli.queue,
-        cli.permits.unwrap_or(cores),
+        cli.permits.unwrap_or(width),
     );
-    let server = ServerArgs {
-        variant: format!("{:?}", cli.variant),
-        port: cli.port,
-        host: cli.host,
-    };
     lab_kit::build_runtime(RuntimeFlavor::CurrentThread)?.block_on(async {
         let lag = LoopLag::default();
         tokio::spawn(lag.clone().probe());
@@ -56,6 +47,6 @@ fn main() -> anyhow::Result<()> {
             counters: Counters::new(COUNTERS),
             lag,
         });
-        lab_kit::serve(&server, app(state)).await
+        lab_kit::serve(&cli.server, app(state)).await
     })
 }
