@@ -67,7 +67,7 @@ impl Verdict {
     fn show(&self, value: f64) -> String {
         if self.metric.contains("_us.") {
             human_us(value as u64)
-        } else if self.metric == "achieved_rps" {
+        } else if self.metric == "achieved_rps" || self.metric == "goodput.rps" {
             format!("{value:.0} req/s")
         } else {
             round(value)

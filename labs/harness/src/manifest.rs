@@ -123,6 +123,9 @@ pub struct Profile {
     pub threads: usize,
     /// What to send.
     pub requests: Vec<RequestSpec>,
+    /// A latency objective: each variant's report then has its goodput (successful responses within it, per
+    /// second), the metric `goodput.rps`.
+    pub slo: Option<Duration>,
 }
 
 /// Which way is better for a metric.
@@ -168,6 +171,7 @@ pub struct ManifestError {
 /// Metrics a lesson may name besides `counters.*`.
 pub const METRICS: &[&str] = &[
     "achieved_rps",
+    "goodput.rps",
     "requests",
     "errors",
     "dropped",
@@ -229,6 +233,8 @@ struct RawProfile {
     threads: usize,
     path: Option<String>,
     scenario: Option<String>,
+    #[serde(default)]
+    slo: Option<String>,
 }
 
 fn one() -> usize {
@@ -322,6 +328,10 @@ impl Manifest {
             let optional = |d: &Option<String>| d.as_deref().map_or(Ok(Duration::ZERO), parse_duration);
             let warmup = optional(&p.warmup).map_err(fail)?;
             let ramp = optional(&p.ramp).map_err(fail)?;
+            let slo = p.slo.as_deref().map(parse_duration).transpose().map_err(fail)?;
+            if slo.is_some_and(|s| s.is_zero()) {
+                return Err(fail("slo must be more than zero".into()));
+            }
             if duration.is_zero() {
                 return Err(fail("duration must be more than zero".into()));
             }
@@ -354,6 +364,7 @@ impl Manifest {
                     connections: p.connections,
                     threads: p.threads,
                     requests,
+                    slo,
                 },
             );
         }

@@ -47,21 +47,33 @@ pub fn wait_healthy(addr: SocketAddr, within: Duration) -> anyhow::Result<()> {
     anyhow::bail!("{addr} did not become healthy within {within:?} (last: {last})")
 }
 
-/// Reads `GET /stats` and flattens it into `name → number` (nested objects become dotted names).
-pub fn stats(addr: SocketAddr) -> anyhow::Result<std::collections::BTreeMap<String, serde_json::Number>> {
+/// What a lab server's `GET /stats` said.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Numbers (counters, ratios), by dotted name.
+    pub counters: std::collections::BTreeMap<String, serde_json::Number>,
+    /// Text the lab wants in the report (e.g. a query plan), by dotted name.
+    pub notes: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads `GET /stats` and flattens it into `name → number` and `name → text` (nested objects become dotted names).
+pub fn stats(addr: SocketAddr) -> anyhow::Result<Stats> {
     let (status, body) = get(addr, "/stats", Duration::from_secs(5))?;
     anyhow::ensure!(status == 200, "GET /stats answered {status}");
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| anyhow::anyhow!("/stats is not JSON: {e}"))?;
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = Stats::default();
     flatten("", &value, &mut out);
     Ok(out)
 }
 
-fn flatten(prefix: &str, value: &serde_json::Value, out: &mut std::collections::BTreeMap<String, serde_json::Number>) {
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Stats) {
     match value {
         serde_json::Value::Number(n) => {
-            out.insert(prefix.to_string(), n.clone());
+            out.counters.insert(prefix.to_string(), n.clone());
+        }
+        serde_json::Value::String(s) => {
+            out.notes.insert(prefix.to_string(), s.clone());
         }
         serde_json::Value::Object(map) => {
             for (k, v) in map {
@@ -83,14 +95,16 @@ mod tests {
 
     #[test]
     fn nested_stats_flatten_to_dotted_names() {
-        let mut out = std::collections::BTreeMap::new();
+        let mut out = Stats::default();
         flatten(
             "",
-            &serde_json::json!({"db_queries": 3, "lag": {"p99_us": 12.5}, "label": "x"}),
+            &serde_json::json!({"db_queries": 3, "lag": {"p99_us": 12.5}, "label": "x", "on": true}),
             &mut out,
         );
-        assert_eq!(out.len(), 2);
-        assert_eq!(out["db_queries"].as_u64(), Some(3));
-        assert_eq!(out["lag.p99_us"].as_f64(), Some(12.5));
+        assert_eq!(out.counters.len(), 2);
+        assert_eq!(out.counters["db_queries"].as_u64(), Some(3));
+        assert_eq!(out.counters["lag.p99_us"].as_f64(), Some(12.5));
+        assert_eq!(out.notes.len(), 1);
+        assert_eq!(out.notes["label"], "x");
     }
 }

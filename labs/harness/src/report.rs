@@ -66,6 +66,9 @@ pub struct VariantResult {
     pub server: ServerSample,
     /// The server's `/stats` after the run.
     pub counters: BTreeMap<String, serde_json::Number>,
+    /// The text in its `/stats` (a backend's name, a query plan): printed under the table.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
 }
 
 /// The server process's resource use, from /proc.
@@ -124,6 +127,11 @@ impl RunReport {
         ]
         .map(String::from)
         .into();
+        // Goodput, when the profile set a latency objective: the throughput users actually got.
+        let slo = self.variants.iter().find_map(|v| v.load.goodput.map(|g| g.slo_ms));
+        if let Some(slo) = slo {
+            header.insert(3, format!("goodput ≤{}", human_us((slo * 1000.0) as u64)));
+        }
         header.extend(counter_names.iter().map(|n| n.to_string()));
         t.set_header(header);
         for v in &self.variants {
@@ -153,6 +161,9 @@ impl RunReport {
                 format!("{:.2}s", v.server.cpu_seconds),
                 format!("{:.1} MiB", v.server.rss_peak_bytes as f64 / 1048576.0),
             ];
+            if slo.is_some() {
+                row.insert(3, l.goodput.map_or("-".into(), |g| format!("{:.0}", g.rps)));
+            }
             row.extend(
                 counter_names
                     .iter()
@@ -174,6 +185,7 @@ impl RunReport {
                 lines.push(format!("· {}: {note}", v.name));
             }
         }
+        lines.extend(self.note_lines());
         for s in &self.skipped {
             lines.push(format!("– {} skipped: {}", s.variant, s.reason));
         }
@@ -184,6 +196,31 @@ impl RunReport {
             lines.push(gate.line());
         }
         lines.join("\n")
+    }
+
+    /// The servers' notes: one line for a note every variant shares (`· all variants: backend = sqlite`), one
+    /// per variant for the rest.
+    fn note_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let Some(first) = self.variants.first() else {
+            return lines;
+        };
+        let shared = |key: &String, value: &String| {
+            self.variants.len() > 1 && self.variants.iter().all(|v| v.notes.get(key) == Some(value))
+        };
+        for (key, value) in &first.notes {
+            if shared(key, value) {
+                lines.push(format!("· all variants: {key} = {value}"));
+            }
+        }
+        for v in &self.variants {
+            for (key, value) in &v.notes {
+                if !shared(key, value) {
+                    lines.push(format!("· {}: {key} = {value}", v.name));
+                }
+            }
+        }
+        lines
     }
 
     /// True when every lesson that could be judged held and every gate passed.

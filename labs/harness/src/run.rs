@@ -145,6 +145,7 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
     let mut plan = Plan::new(target, requests, mode);
     plan.connections = variant.connections.unwrap_or(profile.connections);
     plan.threads = profile.threads.min(plan.connections);
+    plan.slo = profile.slo;
     plan
 }
 
@@ -178,7 +179,7 @@ fn measure(
         running.join().expect("the load generator panicked")
     })?;
     let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
-    let counters = crate::probe::stats(server.addr).context("reading /stats after the run")?;
+    let stats = crate::probe::stats(server.addr).context("reading /stats after the run")?;
     Ok(VariantResult {
         name: variant.name.clone(),
         load,
@@ -186,6 +187,7 @@ fn measure(
             rss_peak_bytes: server.rss_peak_bytes().unwrap_or(0),
             cpu_seconds,
         },
-        counters,
+        counters: stats.counters,
+        notes: stats.notes,
     })
 }

@@ -62,6 +62,8 @@ pub struct Plan {
     pub new_connection_per_request: bool,
     /// Keep per-second histograms for an HdrHistogram interval log.
     pub keep_intervals: bool,
+    /// A latency objective: when set, the report counts the successful requests that met it (goodput).
+    pub slo: Option<Duration>,
     /// Completed requests so far, for a progress bar; the engine only adds to it.
     pub progress: Arc<AtomicU64>,
 }
@@ -78,6 +80,7 @@ impl Plan {
             timeout: Duration::from_secs(10),
             new_connection_per_request: false,
             keep_intervals: false,
+            slo: None,
             progress: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -156,7 +159,7 @@ pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
                 .spawn(move || run_thread(k, &plan, &shared, schedule.as_deref()))
         })
         .collect::<Result<_, _>>()?;
-    let mut merged = Recorder::new(plan.requests.len(), plan.keep_intervals);
+    let mut merged = Recorder::new(plan.requests.len(), plan.keep_intervals).with_slo(plan.slo);
     let mut usage = Vec::new();
     for handle in handles {
         let (recorder, thread_usage) = handle.join().expect("a generator thread panicked")?;
@@ -182,7 +185,9 @@ fn run_thread(
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let started = Instant::now();
     let cpu_before = crate::proc_stat::thread_cpu_time();
-    let recorder = Rc::new(RefCell::new(Recorder::new(plan.requests.len(), plan.keep_intervals)));
+    let recorder = Rc::new(RefCell::new(
+        Recorder::new(plan.requests.len(), plan.keep_intervals).with_slo(plan.slo),
+    ));
     let local = tokio::task::LocalSet::new();
     // This thread's share of the connections: spread the remainder over the first threads.
     let connections = plan.connections / plan.threads + usize::from(k < plan.connections % plan.threads);

@@ -105,6 +105,10 @@ pub struct Recorder {
     pub dropped: u64,
     /// Interval histograms for an HdrHistogram log: (second of the run, name index, histogram).
     pub intervals: Option<BTreeMap<(u64, usize), Histogram<u64>>>,
+    /// The latency objective, in µs, if the plan has one.
+    pub slo_us: Option<u64>,
+    /// Successful requests (status < 400) whose latency met the objective.
+    pub within_slo: u64,
 }
 
 /// A send this far behind its due time counts as late.
@@ -121,7 +125,15 @@ impl Recorder {
             late: 0,
             dropped: 0,
             intervals: keep_intervals.then(BTreeMap::new),
+            slo_us: None,
+            within_slo: 0,
         }
+    }
+
+    /// Counts the successful requests that meet `slo` (goodput).
+    pub fn with_slo(mut self, slo: Option<Duration>) -> Self {
+        self.slo_us = slo.map(micros);
+        self
     }
 
     /// Counts a completion in the throughput timeline at `at` (from the run's start).
@@ -147,6 +159,8 @@ impl Recorder {
         *stats.outcomes.entry(outcome.key()).or_default() += 1;
         if outcome.is_error() {
             stats.errors += 1;
+        } else if self.slo_us.is_some_and(|slo| micros(latency) <= slo) {
+            self.within_slo += 1;
         }
         // Failed attempts keep their latency too: a user who waited 2 s for an error waited 2 s.
         stats.latency.saturating_record(micros(latency));
@@ -176,6 +190,7 @@ impl Recorder {
         self.connect.add(&other.connect).expect("same bounds");
         self.late += other.late;
         self.dropped += other.dropped;
+        self.within_slo += other.within_slo;
         if let (Some(mine), Some(theirs)) = (&mut self.intervals, &other.intervals) {
             for (key, h) in theirs {
                 mine.entry(*key)

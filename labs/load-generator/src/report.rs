@@ -90,6 +90,19 @@ pub struct GeneratorReport {
     pub notes: Vec<String>,
 }
 
+/// Goodput: the throughput that met a latency objective. In the closed model a server can post a high request
+/// rate by answering slowly to many connections at once; goodput counts only the successful responses that
+/// arrived within the objective, which is the throughput users get.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Goodput {
+    /// The objective, in milliseconds.
+    pub slo_ms: f64,
+    /// Successful requests in the measured window that met it.
+    pub requests: u64,
+    /// Those per second.
+    pub rps: f64,
+}
+
 /// The whole result of a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadReport {
@@ -122,6 +135,9 @@ pub struct LoadReport {
     pub throughput_per_s: Vec<u64>,
     /// (percentile, µs) pairs for a latency spectrum chart.
     pub latency_spectrum: Vec<(f64, u64)>,
+    /// Throughput at the latency objective, when the plan had one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub goodput: Option<Goodput>,
     /// The generator's self-check.
     pub generator: GeneratorReport,
     /// Full latency histogram, for thresholds, merging and charts (not serialised).
@@ -269,6 +285,11 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         by_name,
         throughput_per_s: timeline,
         latency_spectrum,
+        goodput: rec.slo_us.map(|slo_us| Goodput {
+            slo_ms: slo_us as f64 / 1000.0,
+            requests: rec.within_slo,
+            rps: rec.within_slo as f64 / window.as_secs_f64().max(1e-9),
+        }),
         generator: GeneratorReport {
             threads: plan.threads,
             cpu_seconds: cpu.map_or(0.0, |c| c.as_secs_f64()),
