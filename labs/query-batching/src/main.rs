@@ -8,9 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use lab_kit::{Counters, RuntimeFlavor, ServerArgs};
-use lab_query_batching::batched::Loaders;
 use lab_query_batching::db::{Backend, Db, Postgres, Sqlite};
-use lab_query_batching::server::{app, AppState, Variant, COUNTERS};
+use lab_query_batching::server::{app, AppState, Batching, Variant, COUNTERS};
 
 /// An order service over SQLite or PostgreSQL.
 #[derive(Parser)]
@@ -49,25 +48,13 @@ fn main() -> anyhow::Result<()> {
         };
         let counters = Counters::new(COUNTERS);
         let db = Db::new(backend, Duration::from_millis(cli.db_latency_ms), counters.clone());
-        match variant {
-            Variant::Index => db.set_listing_index(true).await?,
-            Variant::NoIndex => db.set_listing_index(false).await?,
-            _ => {}
-        }
-        let listing_plan = db.explain_listing().await?;
-        let window = Duration::from_micros(cli.batch_window_us);
-        let loaders = match variant {
-            Variant::Dataloader => Some(Loaders::reference(&db, window, cli.max_batch)),
-            Variant::Exercise => Some(Loaders::exercise(&db, window, cli.max_batch)),
-            _ => None,
+        let batching = Batching {
+            window: Duration::from_micros(cli.batch_window_us),
+            max_batch: cli.max_batch,
         };
-        let state = Arc::new(AppState {
-            db,
-            variant,
-            loaders,
-            counters,
-            listing_plan,
-        });
-        lab_kit::serve(&cli.server, app(state)).await
+        let state = AppState::build(db, variant, batching, counters)
+            .await
+            .context("preparing the database")?;
+        lab_kit::serve(&cli.server, app(Arc::new(state))).await
     })
 }

@@ -59,8 +59,43 @@ pub struct AppState {
     pub loaders: Option<Loaders>,
     /// `/stats` counters.
     pub counters: Counters,
-    /// The listing's query plan, read once at start.
-    pub listing_plan: String,
+    /// The listing's query plan, read once at start (the index variants only: it is their lesson).
+    pub listing_plan: Option<String>,
+}
+
+/// How the loaders batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// How long a batch waits for more keys after its first.
+    pub window: std::time::Duration,
+    /// Most keys in one batch query.
+    pub max_batch: usize,
+}
+
+impl AppState {
+    /// Everything `variant` needs over `db`: the listing index created or dropped (and its plan read) for the index
+    /// variants, the loaders for the batching ones. `counters` must be the ones `db` counts into.
+    pub async fn build(db: Db, variant: Variant, batching: Batching, counters: Counters) -> Result<AppState, DbError> {
+        let listing_plan = match variant {
+            Variant::Index | Variant::NoIndex => {
+                db.set_listing_index(variant == Variant::Index).await?;
+                Some(db.explain_listing().await?)
+            }
+            _ => None,
+        };
+        let loaders = match variant {
+            Variant::Dataloader => Some(Loaders::reference(&db, batching.window, batching.max_batch)),
+            Variant::Exercise => Some(Loaders::exercise(&db, batching.window, batching.max_batch)),
+            _ => None,
+        };
+        Ok(AppState {
+            db,
+            variant,
+            loaders,
+            counters,
+            listing_plan,
+        })
+    }
 }
 
 /// The routes.
@@ -183,10 +218,17 @@ async fn stats(State(state): State<Arc<AppState>>) -> Response {
     let mut stats = state.counters.to_json();
     let pages = state.counters.get("pages");
     if pages > 0 {
-        let per_page = state.counters.get("db_queries") as f64 / pages as f64;
+        // Each listing is exactly one query; the rest were spent on pages.
+        let page_queries = state
+            .counters
+            .get("db_queries")
+            .saturating_sub(state.counters.get("listings"));
+        let per_page = page_queries as f64 / pages as f64;
         stats["queries_per_page"] = serde_json::json!((per_page * 100.0).round() / 100.0);
     }
     stats["backend"] = serde_json::json!(state.db.backend_name());
-    stats["query_plan"] = serde_json::json!(state.listing_plan);
+    if let Some(plan) = &state.listing_plan {
+        stats["query_plan"] = serde_json::json!(plan);
+    }
     Json(stats).into_response()
 }
