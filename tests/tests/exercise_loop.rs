@@ -72,7 +72,7 @@ fn the_exercise_loop_end_to_end() {
 
     let (_, out, _) = run(&["progress"]);
     assert!(
-        out.contains("0 of 2 solved")
+        out.contains("0 of 3 solved")
             && out.contains("in progress")
             && out.contains("0/6 tests")
             && out.contains("3 of 3"),
@@ -110,7 +110,7 @@ fn the_exercise_loop_end_to_end() {
         out.contains("✓ gate single-flight: counters.db_queries") && out.contains("✓ caching/single-flight solved"),
         "{out}"
     );
-    assert!(run(&["progress"]).1.contains("1 of 2 solved"));
+    assert!(run(&["progress"]).1.contains("1 of 3 solved"));
     assert!(run(&["exercise", "caching", "--solution"])
         .1
         .contains("pub async fn get_or_load"));
@@ -194,6 +194,6 @@ fn a_corrupted_progress_file_is_set_aside_with_a_message() {
         stderr.contains("is not valid progress") && stderr.contains("set aside as"),
         "{stderr}"
     );
-    assert!(stdout.contains("0 of 2 solved"), "{stdout}");
+    assert!(stdout.contains("0 of 3 solved"), "{stdout}");
     assert!(!progress.exists() && std::fs::read_dir(dir.path()).unwrap().count() == 1);
 }

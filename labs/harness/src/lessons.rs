@@ -43,9 +43,11 @@ impl Verdict {
     pub fn line(&self) -> String {
         match (self.observed_ratio, &self.note) {
             (Some(ratio), _) => format!(
-                "{} {} — measured {}× (needs ≥ {}×; {} {} vs {} {})",
+                "{} {} — measured {}{}× (needs ≥ {}×; {} {} vs {} {})",
                 if self.holds { "✓" } else { "✗" },
                 self.claim,
+                // A zero denominator was read as one: the true ratio is at least this (unbounded).
+                if self.denominator() == Some(0.0) { "≥ " } else { "" },
                 round(ratio),
                 round(self.expected_ratio),
                 self.baseline,
@@ -63,6 +65,14 @@ impl Verdict {
 }
 
 impl Verdict {
+    /// The value the ratio divides by: the winner's for lower-is-better, the baseline's for higher-is-better.
+    fn denominator(&self) -> Option<f64> {
+        match self.better {
+            Better::Lower => self.variant_value,
+            Better::Higher => self.baseline_value,
+        }
+    }
+
     /// A metric's value with its unit: `482.30ms`, `81299 req/s`, `1200`.
     fn show(&self, value: f64) -> String {
         if self.metric.contains("_us.") {
