@@ -9,7 +9,8 @@
 //!   TTL" does not earn the TTL concept;
 //! - a *misconception* concept costs its weight when stated (and not negated);
 //! - a bare list of terms ("TTL, write-through, tags") is not an answer: with no function words at all (a, the,
-//!   to, use, when, because…) the score is capped below the pass mark. Sentences that explain earn the points.
+//!   to, use, when, because…), or as three or more comma-separated items of at most three words each, the score
+//!   is capped below the pass mark. Sentences that explain earn the points.
 
 use crate::bank::{Concept, Kind, Question};
 
@@ -143,13 +144,27 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
-/// True when the match starting at `start` is negated: a negation word among the last four words of its clause.
+/// True when the match starting at `start` is negated: a negation word among the last six words of its clause
+/// (six, so that "never batch lookups or use joins" reaches the joins too).
 fn negated(text: &str, start: usize) -> bool {
     let before = &text[..start];
     let clause_start = before.rfind(['.', ';', '!', '?', ':']).map_or(0, |i| i + 1);
     let clause = &before[clause_start..];
     let recent: Vec<String> = words(clause).collect();
-    recent.iter().rev().take(4).any(|w| NEGATIONS.contains(&w.as_str()))
+    recent.iter().rev().take(6).any(|w| NEGATIONS.contains(&w.as_str()))
+}
+
+/// True when `text` is a bare list of terms rather than sentences: no function word at all ("TTL, write-through,
+/// tags"), or at least three comma-separated items of at most three words each ("batch, IN, JOIN, eager loading").
+fn bare_list(text: &str) -> bool {
+    let all: Vec<String> = words(text).collect();
+    if all.is_empty() {
+        return false;
+    }
+    let no_function_words = !all.iter().any(|w| FUNCTION_WORDS.contains(&w.as_str()));
+    let items: Vec<&str> = text.split([',', ';', '\n']).map(str::trim).filter(|i| !i.is_empty()).collect();
+    let short_items = items.len() >= 3 && items.iter().all(|i| words(i).count() <= 3);
+    no_function_words || short_items
 }
 
 fn matched(concept: &Concept, text: &str) -> (bool, bool) {
@@ -201,8 +216,7 @@ fn grade_text(rubric: &[Concept], pass_score: f64, text: &str) -> Grade {
         }
     }
     let mut score = (earned / total).clamp(0.0, 1.0);
-    let all: Vec<String> = words(&text).collect();
-    if !all.is_empty() && !all.iter().any(|w| FUNCTION_WORDS.contains(&w.as_str())) {
+    if bare_list(&text) {
         let cap = (pass_score - 0.01).clamp(0.0, 0.5);
         if score > cap {
             score = cap;
@@ -278,5 +292,8 @@ mod tests {
         let g = text("TTL, invalidation, expiry");
         assert!(!g.passed && g.score <= 0.5, "{g:?}");
         assert!(g.notes.iter().any(|n| n.contains("list of terms")));
+        // A short word like "in" or "on" among the terms does not make a list a sentence.
+        assert!(bare_list("N+1, DataLoader, batch, IN, JOIN, eager loading"));
+        assert!(!bare_list("Batch the lookups with IN, join the tables, and count queries per request in a test."));
     }
 }
