@@ -260,6 +260,23 @@ mod tests {
     use super::*;
     use crate::manifest::Gate;
 
+    #[test]
+    fn goodput_is_a_metric_lessons_can_name() {
+        let mut slow = result("slow", 10_000, 0, 1, true);
+        let mut fast = result("fast", 1_000, 0, 1, true);
+        for (r, rps) in [(&mut slow, 0.0), (&mut fast, 900.0)] {
+            r.load.goodput = Some(lab_load_generator::report::Goodput {
+                slo_ms: 500.0,
+                requests: (rps * 5.0) as u64,
+                rps,
+            });
+        }
+        let v = judge(&[lesson("goodput.rps", Better::Higher, 5.0)], &[slow, fast]);
+        assert_eq!((v[0].observed_ratio, v[0].holds), (Some(900.0), true));
+        // None of the baseline's requests met the objective: the ratio is a lower bound, and says so.
+        assert!(v[0].line().contains("≥ 900×") && v[0].line().contains("0 req/s"), "{}", v[0].line());
+    }
+
     fn result(name: &str, p99: u64, errors: u64, queries: u64, valid: bool) -> VariantResult {
         let zero = serde_json::json!({ "p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0 });
         serde_json::from_value(serde_json::json!({
@@ -296,6 +313,7 @@ mod tests {
         // Zero queries in the winner is read as one: 500x, a lower bound.
         let v = judge(&[lesson("counters.db_queries", Better::Lower, 1000.0)], &results);
         assert_eq!((v[0].observed_ratio, v[0].holds), (Some(500.0), false));
+        assert!(v[0].line().contains("measured ≥ 500×"), "{}", v[0].line());
         let v = judge(&[lesson("achieved_rps", Better::Higher, 1.0)], &results);
         assert_eq!(v[0].observed_ratio, Some(1.0));
     }

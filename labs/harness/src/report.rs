@@ -228,3 +228,42 @@ impl RunReport {
         self.lessons.iter().all(|l| l.holds || l.observed_ratio.is_none()) && self.gates.iter().all(|g| g.passed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(name: &str, notes: serde_json::Value) -> serde_json::Value {
+        let zero = serde_json::json!({ "p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0 });
+        serde_json::json!({
+            "name": name,
+            "load": { "mode": "closed", "target_rps": null, "duration_s": 1.0, "connections": 1 },
+            "achieved_rps": 10.0, "requests": 10, "errors": 0, "dropped": 0, "late": 0,
+            "latency_us": zero, "service_us": zero, "connect_us": zero, "connects": 1, "outcomes": {},
+            "throughput_per_s": [], "latency_spectrum": [],
+            "generator": { "threads": 1, "cpu_seconds": 0.1, "busiest_thread_load": 0.1, "send_lag_us": zero,
+                "valid": true, "invalid_reasons": [], "notes": [] },
+            "server": { "rss_peak_bytes": 1, "cpu_seconds": 0.1 },
+            "counters": {}, "notes": notes
+        })
+    }
+
+    #[test]
+    fn a_note_every_variant_shares_is_printed_once_the_others_per_variant() {
+        let report: RunReport = serde_json::from_value(serde_json::json!({
+            "schema": 1, "lab": "l", "title": "t", "profile": "quick", "started_at": "now",
+            "machine": { "cpus": 2, "cpu_model": "cpu", "os": "linux" },
+            "variants": [
+                variant("no-index", serde_json::json!({ "backend": "sqlite", "query_plan": "SCAN orders" })),
+                variant("index", serde_json::json!({ "backend": "sqlite", "query_plan": "SEARCH orders" })),
+            ],
+            "lessons": []
+        }))
+        .unwrap();
+        let lines = report.verdicts();
+        assert_eq!(
+            lines,
+            "· all variants: backend = sqlite\n· no-index: query_plan = SCAN orders\n· index: query_plan = SEARCH orders"
+        );
+    }
+}

@@ -257,6 +257,23 @@ mod tests {
     }
 
     #[test]
+    fn goodput_counts_only_successes_within_the_objective_across_threads() {
+        let slo = Some(Duration::from_millis(100));
+        let mut a = Recorder::new(1, false).with_slo(slo);
+        let mut b = Recorder::new(1, false).with_slo(slo);
+        let at = Duration::ZERO;
+        a.record(0, Outcome::Status(200), Duration::from_millis(50), None, at); // good
+        a.record(0, Outcome::Status(200), Duration::from_millis(100), None, at); // good: at the objective
+        a.record(0, Outcome::Status(200), Duration::from_millis(101), None, at); // too slow
+        b.record(0, Outcome::Status(503), Duration::from_millis(1), None, at); // fast, but failed
+        b.record(0, Outcome::Status(200), Duration::from_millis(2), None, at); // good
+        a.merge(&b);
+        assert_eq!(a.within_slo, 3);
+        let without = Recorder::new(1, false);
+        assert_eq!(without.slo_us, None);
+    }
+
+    #[test]
     fn timeline_counts_per_second() {
         let mut r = Recorder::new(1, false);
         r.tick(Duration::from_millis(10));

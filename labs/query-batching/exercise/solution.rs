@@ -106,6 +106,7 @@ impl<B: BatchFn> Loader<B> {
         }
     }
 
+    // ANCHOR: load
     /// The value for `key`: `Ok(None)` when it does not exist. Concurrent calls share one batch call.
     pub async fn load(&self, key: B::Key) -> Result<Option<B::Value>, LoadError<B::Error>> {
         let (reply, answer) = oneshot::channel();
@@ -155,6 +156,7 @@ impl<B: BatchFn> Loader<B> {
         }
         answer.await.unwrap_or(Err(LoadError::Lost))
     }
+    // ANCHOR_END: load
 
     /// The values for `keys`, in the same order (duplicates included), from as few batch calls as the window allows.
     pub async fn load_many(&self, keys: Vec<B::Key>) -> Result<Vec<Option<B::Value>>, LoadError<B::Error>> {
