@@ -162,7 +162,11 @@ fn bare_list(text: &str) -> bool {
         return false;
     }
     let no_function_words = !all.iter().any(|w| FUNCTION_WORDS.contains(&w.as_str()));
-    let items: Vec<&str> = text.split([',', ';', '\n']).map(str::trim).filter(|i| !i.is_empty()).collect();
+    let items: Vec<&str> = text
+        .split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .collect();
     let short_items = items.len() >= 3 && items.iter().all(|i| words(i).count() <= 3);
     no_function_words || short_items
 }
@@ -294,6 +298,8 @@ mod tests {
         assert!(g.notes.iter().any(|n| n.contains("list of terms")));
         // A short word like "in" or "on" among the terms does not make a list a sentence.
         assert!(bare_list("N+1, DataLoader, batch, IN, JOIN, eager loading"));
-        assert!(!bare_list("Batch the lookups with IN, join the tables, and count queries per request in a test."));
+        assert!(!bare_list(
+            "Batch the lookups with IN, join the tables, and count queries per request in a test."
+        ));
     }
 }

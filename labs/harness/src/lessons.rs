@@ -274,7 +274,11 @@ mod tests {
         let v = judge(&[lesson("goodput.rps", Better::Higher, 5.0)], &[slow, fast]);
         assert_eq!((v[0].observed_ratio, v[0].holds), (Some(900.0), true));
         // None of the baseline's requests met the objective: the ratio is a lower bound, and says so.
-        assert!(v[0].line().contains("≥ 900×") && v[0].line().contains("0 req/s"), "{}", v[0].line());
+        assert!(
+            v[0].line().contains("≥ 900×") && v[0].line().contains("0 req/s"),
+            "{}",
+            v[0].line()
+        );
     }
 
     fn result(name: &str, p99: u64, errors: u64, queries: u64, valid: bool) -> VariantResult {

@@ -7,8 +7,8 @@
 //! concurrent pages ride in the same batch and a page can cost fewer than 3 queries; each batch is capped at
 //! `--max-batch` keys. They batch only, never cache, so they cannot serve a stale row.
 //!
-//! + Constant queries per page; the page code keeps its per-order shape, so it composes (GraphQL resolvers).
-//! − Each page waits the window (default 0.5 ms) before its batch leaves; three round trips instead of one JOIN.
+//! - Pro: Constant queries per page; the page code keeps its per-order shape, so it composes (GraphQL resolvers).
+//! - Con: Each page waits the window (default 0.5 ms) before its batch leaves; three round trips instead of one JOIN.
 //!
 //! From Node.js: this is the `dataloader` package, which batches the loads of one event-loop tick; ours batches
 //! a time window, because a multi-threaded runtime has no single tick.

@@ -5,8 +5,8 @@
 //! which [`group`] folds back into one order. `LEFT JOIN`s keep orders whose customer was deleted (the customer
 //! columns are NULL) and orders without items.
 //!
-//! + One round trip; the database plans one query over indexed joins.
-//! − Rows multiply with every one-to-many join (two of them multiply *each other*: items × payments); the query
+//! - Pro: One round trip; the database plans one query over indexed joins.
+//! - Con: Rows multiply with every one-to-many join (two of them multiply *each other*: items × payments); the query
 //!   is tied to the page's shape. A DataLoader composes better when many resolvers need the same rows.
 //!
 //! From Node.js: mongoose's `populate()` looks like a join but sends one extra query per populated path (a batch

@@ -15,8 +15,8 @@
 //! index; inside it, entries are already sorted by date, so `LIMIT 20` stops after 20 matches; the range column last
 //! is checked from the index itself. Put the range before the sort column and the database must sort again.
 //!
-//! + An index turns a scan that grows with the table into a seek that grows with the answer.
-//! − Every index costs on every write and in memory; index the queries you run, not every column.
+//! - Pro: An index turns a scan that grows with the table into a seek that grows with the answer.
+//! - Con: Every index costs on every write and in memory; index the queries you run, not every column.
 
 // ANCHOR: query
 /// The listing on SQLite.

@@ -6,8 +6,8 @@
 //! each *round trip* is not. At 1 ms per round trip the page spends ~100 ms waiting on the network, and holds a
 //! pool connection all that time, so the pool — not the CPU — caps throughput.
 //!
-//! + Simple, obviously correct, each query uses an index.
-//! − Latency grows with the page size; throughput is capped by pool size ÷ (queries × round trip).
+//! - Pro: Simple, obviously correct, each query uses an index.
+//! - Con: Latency grows with the page size; throughput is capped by pool size ÷ (queries × round trip).
 
 use crate::db::{Db, DbError};
 use crate::model::OrderView;
