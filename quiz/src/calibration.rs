@@ -60,10 +60,9 @@ impl Calibration {
     }
 }
 
-/// Grades every vector in `dir/*.toml` against `banks`. A vector naming an unknown question, or a file that is not
-/// valid, is an error naming the file.
-pub fn calibrate(banks: &[Bank], dir: &Path) -> Result<Calibration, String> {
-    let mut result = Calibration::default();
+/// Every vector in `dir/*.toml`, with the file it came from; a file that is not valid is an error naming it.
+pub fn load_vectors(dir: &Path) -> Result<Vec<(std::path::PathBuf, Vector)>, String> {
+    let mut out = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -76,19 +75,27 @@ pub fn calibrate(banks: &[Bank], dir: &Path) -> Result<Calibration, String> {
             let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
             format!("{}:{line}: {}", path.display(), e.message())
         })?;
-        for vector in file.vector {
-            let question = banks
-                .iter()
-                .flat_map(|b| &b.questions)
-                .find(|q| q.id == vector.id)
-                .ok_or_else(|| format!("{}: no question {}", path.display(), vector.id))?;
-            let g = grade(question, &Answer::Text(vector.answer.clone()));
-            result.total += 1;
-            if g.passed == vector.pass {
-                result.agreed += 1;
-            } else {
-                result.disagreements.push(Disagreement { vector, score: g.score });
-            }
+        out.extend(file.vector.into_iter().map(|v| (path.clone(), v)));
+    }
+    Ok(out)
+}
+
+/// Grades every vector in `dir/*.toml` against `banks`. A vector naming an unknown question, or a file that is not
+/// valid, is an error naming the file.
+pub fn calibrate(banks: &[Bank], dir: &Path) -> Result<Calibration, String> {
+    let mut result = Calibration::default();
+    for (path, vector) in load_vectors(dir)? {
+        let question = banks
+            .iter()
+            .flat_map(|b| &b.questions)
+            .find(|q| q.id == vector.id)
+            .ok_or_else(|| format!("{}: no question {}", path.display(), vector.id))?;
+        let g = grade(question, &Answer::Text(vector.answer.clone()));
+        result.total += 1;
+        if g.passed == vector.pass {
+            result.agreed += 1;
+        } else {
+            result.disagreements.push(Disagreement { vector, score: g.score });
         }
     }
     Ok(result)

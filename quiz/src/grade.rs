@@ -5,7 +5,7 @@
 //!
 //! - whitespace is folded first, so a concept may straddle a line break;
 //! - a concept is earned when one of its patterns matches **outside a negation**: a match preceded, in the same
-//!   clause and within four words, by "not", "never", "don't", "avoid", "without"… does not count. "Never set a
+//!   clause and within six words, by "not", "never", "don't", "avoid", "without"… does not count. "Never set a
 //!   TTL" does not earn the TTL concept;
 //! - a *misconception* concept costs its weight when stated (and not negated);
 //! - a bare list of terms ("TTL, write-through, tags") is not an answer: with no function words at all (a, the,
@@ -110,7 +110,8 @@ pub fn expected_shape(kind: &Kind) -> &'static str {
     }
 }
 
-const NEGATIONS: &[&str] = &[
+/// Words that negate what follows them in a clause.
+pub const NEGATIONS: &[&str] = &[
     "not",
     "no",
     "never",
@@ -133,7 +134,8 @@ const NEGATIONS: &[&str] = &[
     "instead",
 ];
 
-const FUNCTION_WORDS: &[&str] = &[
+/// Words a sentence has and a bare list of terms does not.
+pub const FUNCTION_WORDS: &[&str] = &[
     "a", "an", "the", "to", "of", "on", "in", "for", "with", "by", "is", "are", "be", "it", "so", "if", "when", "then",
     "because", "that", "which", "use", "uses", "using", "and", "or", "but", "each", "every", "one", "its", "their",
 ];
@@ -144,14 +146,25 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
-/// True when the match starting at `start` is negated: a negation word among the last six words of its clause
-/// (six, so that "never batch lookups or use joins" reaches the joins too).
+/// How many words back from a match a negation reaches (six, so that "never batch lookups or use joins" reaches
+/// the joins too).
+pub const NEGATION_WINDOW: usize = 6;
+
+/// The most words an item of a comma-separated answer may have for the answer to count as a bare list.
+pub const LIST_ITEM_WORDS: usize = 3;
+
+/// True when the match starting at `start` is negated: a negation word among the last [`NEGATION_WINDOW`] words of
+/// its clause.
 fn negated(text: &str, start: usize) -> bool {
     let before = &text[..start];
     let clause_start = before.rfind(['.', ';', '!', '?', ':']).map_or(0, |i| i + 1);
     let clause = &before[clause_start..];
     let recent: Vec<String> = words(clause).collect();
-    recent.iter().rev().take(6).any(|w| NEGATIONS.contains(&w.as_str()))
+    recent
+        .iter()
+        .rev()
+        .take(NEGATION_WINDOW)
+        .any(|w| NEGATIONS.contains(&w.as_str()))
 }
 
 /// True when `text` is a bare list of terms rather than sentences: no function word at all ("TTL, write-through,
@@ -167,7 +180,7 @@ fn bare_list(text: &str) -> bool {
         .map(str::trim)
         .filter(|i| !i.is_empty())
         .collect();
-    let short_items = items.len() >= 3 && items.iter().all(|i| words(i).count() <= 3);
+    let short_items = items.len() >= 3 && items.iter().all(|i| words(i).count() <= LIST_ITEM_WORDS);
     no_function_words || short_items
 }
 

@@ -6,6 +6,7 @@
 //! | [`grade`] | grading every kind: single, multi, numeric (with tolerance), order, and free text by rubric |
 //! | [`answers`] | answer files (`name` + `[answers]`), and the graded result the `--json` output shows |
 //! | [`calibration`] | graded example answers with the verdict they deserve: the grader's agreement |
+//! | [`web`] | the banks and the grader's rules as JSON, for the book's in-page quiz |
 //!
 //! Free text is graded by a rubric of weighted concepts, each earned when one of its patterns matches. Two guards
 //! keep that honest: a concept matched only inside a negation ("never use a TTL") is not earned, and an answer
@@ -15,6 +16,7 @@ pub mod answers;
 pub mod bank;
 pub mod calibration;
 pub mod grade;
+pub mod web;
 
 pub use answers::{grade_answers, AnswerSheet, Graded, GradedQuestion};
 pub use bank::{load_banks, Bank, BankError, Kind, Question};

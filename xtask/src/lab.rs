@@ -103,7 +103,7 @@ pub fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from)
 }
 
-fn open_in_browser(path: &std::path::Path) {
+pub fn open_in_browser(path: &std::path::Path) {
     let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
     match std::process::Command::new(opener).arg(path).status() {
         Ok(status) if status.success() => {}

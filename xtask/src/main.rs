@@ -1,6 +1,7 @@
 //! `cargo xtask`: the workbench's one entry point. Thin on purpose: it parses the command line (the doc
 //! comments below are the `--help`), calls the library crates, and prints. One module per command.
 
+mod book;
 mod check;
 mod exercise;
 mod exercises;
@@ -55,6 +56,8 @@ enum Command {
     ///
     /// Exit status: 0 when graded (or valid), 2 on a broken answer file or bank (named with file and line).
     Quiz(quiz::QuizArgs),
+    /// Build the guide (book/) into target/book with mdBook as a library, and check its internal links.
+    Book(book::BookArgs),
 }
 
 /// The workspace root: xtask lives one folder below it.
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch::run(args),
         Command::Progress => progress_cmd::run(),
         Command::Quiz(args) => quiz::run(args),
+        Command::Book(args) => book::run(args),
     };
     match outcome {
         Ok(code) => code,

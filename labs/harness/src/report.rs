@@ -95,6 +95,35 @@ impl RunReport {
 
     /// The comparison table.
     pub fn table(&self) -> String {
+        let (header, rows) = self.cells();
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_header(header);
+        for row in rows {
+            t.add_row(row);
+        }
+        t.to_string()
+    }
+
+    /// The run as Markdown, for the book: the same table, the lines under it, and the machine it ran on.
+    pub fn markdown(&self) -> String {
+        let (header, rows) = self.cells();
+        let line = |cells: &[String]| format!("| {} |", cells.join(" | ").replace('\n', " "));
+        let mut out = vec![line(&header), format!("|{}", "---|".repeat(header.len()))];
+        out.extend(rows.iter().map(|r| line(r)));
+        out.push(String::new());
+        out.extend(self.verdicts().lines().map(|l| format!("- {}", l.replace('|', "\\|"))));
+        out.push(String::new());
+        let m = &self.machine;
+        out.push(format!(
+            "Run `{}`, profile `{}`, started {} on {} CPUs ({}, {}).",
+            self.lab, self.profile, self.started_at, m.cpus, m.cpu_model, m.os
+        ));
+        out.join("\n") + "\n"
+    }
+
+    /// The table's header and rows, as text.
+    fn cells(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let counter_names: Vec<&String> = {
             // Counters that are zero in every variant say nothing here (they stay in the JSON).
             let mut names: Vec<&String> = self
@@ -111,8 +140,6 @@ impl RunReport {
             names.dedup();
             names
         };
-        let mut t = comfy_table::Table::new();
-        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         let mut header: Vec<String> = [
             "variant",
             "mode",
@@ -133,7 +160,7 @@ impl RunReport {
             header.insert(3, format!("goodput ≤{}", human_us((slo * 1000.0) as u64)));
         }
         header.extend(counter_names.iter().map(|n| n.to_string()));
-        t.set_header(header);
+        let mut rows = Vec::new();
         for v in &self.variants {
             let l = &v.load;
             let rate = match l.load.target_rps {
@@ -169,9 +196,9 @@ impl RunReport {
                     .iter()
                     .map(|n| v.counters.get(*n).map_or("-".into(), |c| c.to_string())),
             );
-            t.add_row(row);
+            rows.push(row);
         }
-        t.to_string()
+        (header, rows)
     }
 
     /// The lines under the table: invalid runs, skipped variants, lesson verdicts.

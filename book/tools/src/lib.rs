@@ -1,0 +1,37 @@
+//! The guide's build: mdBook used as a library, so `cargo xtask book` needs nothing installed.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`quiz`] | `{{#quiz topic}}` → the in-page quiz: the bank as JSON, graded in the browser by `book/theme/quiz-grader.js` |
+//! | [`results`] | `{{#results path.json}}` → the table and verdicts of a committed `cargo xtask lab` run report |
+//! | [`links`] | every internal link of the built HTML points at a file that exists |
+//! | [`serve`] | `--serve`: a local server that rebuilds on change and reloads the page |
+//!
+//! The preprocessors run after mdBook's own (`{{#include}}` is resolved first).
+
+pub mod links;
+pub mod quiz;
+pub mod results;
+pub mod serve;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use mdbook_driver::MDBook;
+
+/// The book as `cargo xtask book` builds it: `root/book`, with the workbench's preprocessors.
+pub fn load(root: &Path) -> anyhow::Result<MDBook> {
+    let mut book = MDBook::load(root.join("book")).map_err(|e| anyhow::anyhow!("loading book/: {e:#}"))?;
+    book.with_preprocessor(quiz::QuizPreprocessor::load(root)?);
+    book.with_preprocessor(results::ResultsPreprocessor);
+    Ok(book)
+}
+
+/// Builds the book; returns the folder holding `index.html`.
+pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
+    let book = load(root)?;
+    book.build()
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .context("building the book")?;
+    Ok(links::normalize(&book.build_dir_for("html")))
+}

@@ -1,0 +1,55 @@
+//! `{{#results path/to/run.json}}` → the comparison table, lesson verdicts and machine of a committed run report.
+//!
+//! Result tables in the book are never typed by hand: they are rendered from the JSON that `cargo xtask lab X
+//! --full` wrote (committed under `book/src/<topic>/results/`), by [`lab_harness::RunReport::markdown`]. A report
+//! that is missing or not a run report fails the build, naming the chapter.
+
+use std::path::Path;
+
+use mdbook_preprocessor::book::{Book, BookItem};
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+use regex::Regex;
+
+/// The preprocessor.
+pub struct ResultsPreprocessor;
+
+/// Reads the run report at `path` and renders it as Markdown.
+pub fn render(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let report: lab_harness::RunReport =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a run report: {e}", path.display()))?;
+    Ok(report.markdown())
+}
+
+impl Preprocessor for ResultsPreprocessor {
+    fn name(&self) -> &str {
+        "workbench-results"
+    }
+
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+        let placeholder = Regex::new(r"\{\{#results ([^}\s]+)\}\}").expect("a valid pattern");
+        let src = ctx.root.join(&ctx.config.book.src);
+        let mut error = None;
+        book.for_each_mut(|item| {
+            let BookItem::Chapter(chapter) = item else {
+                return;
+            };
+            let dir = chapter
+                .source_path
+                .as_deref()
+                .and_then(Path::parent)
+                .map_or(src.clone(), |p| src.join(p));
+            let content = placeholder.replace_all(&chapter.content, |c: &regex::Captures| {
+                render(&dir.join(&c[1])).unwrap_or_else(|e| {
+                    error.get_or_insert(e);
+                    String::new()
+                })
+            });
+            chapter.content = content.into_owned();
+        });
+        match error {
+            Some(e) => Err(e),
+            None => Ok(book),
+        }
+    }
+}
