@@ -45,6 +45,10 @@ fn the_book_builds_with_quizzes_results_search_and_no_broken_link() {
         batching.contains("db.orders_after(after, size)"),
         "the included code is missing"
     );
+    assert!(
+        batching.contains("aria-label=\"latency percentile spectrum\""),
+        "no latency chart"
+    );
     let search_index = std::fs::read_dir(&built)
         .unwrap()
         .filter_map(|e| e.ok())

@@ -94,7 +94,9 @@ fn percentile_x(q: f64) -> f64 {
     }
 }
 
-fn spectrum(report: &RunReport) -> String {
+/// The latency percentile spectrum of every variant, as one SVG (log latency axis; the tail spread out to the
+/// right). Used by the HTML report and by the book's results tables.
+pub fn spectrum(report: &RunReport) -> String {
     let all: Vec<u64> = report
         .variants
         .iter()

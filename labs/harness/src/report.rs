@@ -105,7 +105,8 @@ impl RunReport {
         t.to_string()
     }
 
-    /// The run as Markdown, for the book: the same table, the lines under it, and the machine it ran on.
+    /// The run as Markdown, for the book: the same table, the lines under it, the latency spectrum chart, and the
+    /// machine it ran on.
     pub fn markdown(&self) -> String {
         let (header, rows) = self.cells();
         let line = |cells: &[String]| format!("| {} |", cells.join(" | ").replace('\n', " "));
@@ -113,6 +114,12 @@ impl RunReport {
         out.extend(rows.iter().map(|r| line(r)));
         out.push(String::new());
         out.extend(self.verdicts().lines().map(|l| format!("- {}", l.replace('|', "\\|"))));
+        out.push(String::new());
+        // The chart, as raw HTML inside a block element so Markdown leaves it alone.
+        out.push(format!(
+            "<div class=\"wb-chart\">\n{}\n</div>",
+            crate::html::spectrum(self)
+        ));
         out.push(String::new());
         let m = &self.machine;
         out.push(format!(
