@@ -10,7 +10,12 @@ fn banks_dir() -> PathBuf {
 }
 
 /// The seed guide's interview questions per topic, under fixed ids `<topic>-1..=N`.
-const SEED_QUESTIONS: &[(&str, usize)] = &[("caching", 3), ("worker-pools", 3), ("query-batching", 2)];
+const SEED_QUESTIONS: &[(&str, usize)] = &[
+    ("caching", 3),
+    ("worker-pools", 3),
+    ("query-batching", 2),
+    ("load-generator", 2),
+];
 
 #[test]
 fn every_bank_loads_and_meets_the_minimums() {

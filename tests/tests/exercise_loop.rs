@@ -99,7 +99,13 @@ fn the_exercise_loop_end_to_end() {
 
     // The reference, dropped in: tests pass, and the gate runs beside the reference in the same run.
     std::fs::copy(root().join("labs/caching/exercise/solution.rs"), &starter).unwrap();
-    let (code, out, err) = run(&["check", "caching/single-flight"]);
+    let (mut code, mut out, mut err) = run(&["check", "caching/single-flight"]);
+    if code == Some(1) && out.contains("The tests pass but the gate does not") {
+        // The gate is a timing comparison on a shared machine: a burst of other work can sink one run (a CI
+        // neighbour compiling, say). The reference against itself must pass on a second try.
+        println!("the gate failed once on this machine; trying again:\n{out}");
+        (code, out, err) = run(&["check", "caching/single-flight"]);
+    }
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("All 6 expectations met"), "{out}");
     assert!(
