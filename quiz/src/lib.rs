@@ -7,6 +7,7 @@
 //! | [`answers`] | answer files (`name` + `[answers]`), and the graded result the `--json` output shows |
 //! | [`calibration`] | graded example answers with the verdict they deserve: the grader's agreement |
 //! | [`web`] | the banks and the grader's rules as JSON, for the book's in-page quiz |
+//! | [`review`] | Leitner boxes: the order a review asks questions in, missed ones first |
 //!
 //! Free text is graded by a rubric of weighted concepts, each earned when one of its patterns matches. Two guards
 //! keep that honest: a concept matched only inside a negation ("never use a TTL") is not earned, and an answer
@@ -16,6 +17,7 @@ pub mod answers;
 pub mod bank;
 pub mod calibration;
 pub mod grade;
+pub mod review;
 pub mod web;
 
 pub use answers::{grade_answers, AnswerSheet, Graded, GradedQuestion};

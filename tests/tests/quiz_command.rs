@@ -1,7 +1,7 @@
 //! `cargo xtask quiz` end to end: banks validated, an answer file graded (JSON as DESIGN.md shows it), unknown ids
-//! reported, a broken answer file named with its line.
+//! reported, a broken answer file named with its line; the interactive quiz in a pseudo-terminal.
 
-use workbench_tests::{run_xtask, texts};
+use workbench_tests::{run_xtask, texts, xtask};
 
 #[test]
 fn check_validates_every_bank() {
@@ -115,4 +115,61 @@ fn calibrate_prints_the_agreement() {
         .unwrap_or_else(|| panic!("{stdout}"));
     let percent: f64 = line.rsplit('(').next().unwrap().trim_end_matches("%)").parse().unwrap();
     assert!(percent >= 90.0, "{line}");
+}
+
+#[test]
+fn without_a_terminal_the_interactive_quiz_says_how_to_grade_a_file() {
+    let output = xtask(&["quiz", "caching"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("needs a terminal") && stderr.contains("--answers FILE"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_review_in_a_terminal_asks_the_missed_question_first_and_moves_it_up_a_box() {
+    // `script` gives the quiz a pseudo-terminal; what we write to its stdin is what the learner types.
+    let dir = tempfile::tempdir().unwrap();
+    let progress = dir.path().join("progress.toml");
+    std::fs::write(
+        &progress,
+        "[quiz.caching-4]\ntopic = \"caching\"\nscore = 0.0\npassed = false\nat = \"2026-11-01T00:00:00Z\"\nleitner_box = 1\n",
+    )
+    .unwrap();
+    let command = format!(
+        "{} quiz caching --review --limit 1",
+        workbench_tests::xtask_binary().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(workbench_tests::root())
+        .env("WORKBENCH_PROGRESS", &progress)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the quiz in a pseudo-terminal");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"2.2\r").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("[1/1] caching-4 (numeric)"),
+        "the missed question first: {stdout}"
+    );
+    assert!(
+        stdout.contains("✓ caching-4 (numeric)") && stdout.contains("caching: 1 of 1 passed"),
+        "{stdout}"
+    );
+    let saved = std::fs::read_to_string(&progress).unwrap();
+    assert!(
+        saved.contains("passed = true") && saved.contains("leitner_box = 2"),
+        "{saved}"
+    );
 }

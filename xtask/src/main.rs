@@ -13,6 +13,7 @@ mod progress;
 mod progress_cmd;
 mod progress_store;
 mod quiz;
+mod quiz_interactive;
 mod watch;
 
 use std::path::PathBuf;
@@ -52,7 +53,8 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Exercises solved, labs run and quiz scores.
     Progress,
-    /// Grade interview answers offline (a file, or a team's folder), validate the banks, or calibrate the grader.
+    /// Interview questions: answer them in the terminal (`--review`: missed first), grade a file of answers or a
+    /// team's folder offline, validate the banks, or calibrate the grader.
     ///
     /// Exit status: 0 when graded (or valid), 2 on a broken answer file or bank (named with file and line).
     Quiz(quiz::QuizArgs),

@@ -35,6 +35,13 @@ pub struct QuizRecord {
     pub passed: bool,
     /// When, RFC 3339 UTC.
     pub at: String,
+    /// Its Leitner box, 1 (missed) to 5 (known well): the order `cargo xtask quiz --review` asks in.
+    #[serde(default = "first_box")]
+    pub leitner_box: u8,
+}
+
+fn first_box() -> u8 {
+    1
 }
 
 /// One exercise's record.

@@ -1,6 +1,7 @@
-//! `cargo xtask quiz`: grade a file of answers offline (`--answers FILE`, `--json` for tools), a folder of answer
-//! files for a team session (`--answers DIR`, `--csv` for a spreadsheet), validate every question bank (`--check`),
-//! or measure the grader against the calibration answers (`--calibrate`).
+//! `cargo xtask quiz`: answer questions in the terminal (no flag; `--review` for what you missed first, see
+//! [`crate::quiz_interactive`]), grade a file of answers offline (`--answers FILE`, `--json` for tools), a folder of
+//! answer files for a team session (`--answers DIR`, `--csv` for a spreadsheet), validate every question bank
+//! (`--check`), or measure the grader against the calibration answers (`--calibrate`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use crate::UsageError;
 
 /// Arguments of `cargo xtask quiz`.
 #[derive(Args)]
-#[command(group = clap::ArgGroup::new("what").required(true).args(["answers", "check", "calibrate"]))]
+#[command(group = clap::ArgGroup::new("what").args(["answers", "check", "calibrate", "review"]))]
 pub struct QuizArgs {
     /// Grade this answer file (TOML: `name = "…"` and an `[answers]` table of question id = answer), or every
     /// `*.toml` answer file in this folder (one row per person).
@@ -27,8 +28,15 @@ pub struct QuizArgs {
     /// Validate every bank in quiz/banks and report each problem with file and line.
     #[arg(long)]
     check: bool,
-    /// Only this topic's answers.
+    /// Only this topic's questions (or answers).
     topic: Option<String>,
+    /// In the terminal: ask what you missed first, then what you have not answered, then what you know least well
+    /// (Leitner boxes over your earlier answers).
+    #[arg(long)]
+    review: bool,
+    /// In the terminal: ask at most this many questions (a review asks 10 unless told).
+    #[arg(long, conflicts_with_all = ["answers", "check", "calibrate"])]
+    limit: Option<usize>,
     /// Print the graded result as JSON on stdout.
     #[arg(long, requires = "answers")]
     json: bool,
@@ -71,7 +79,14 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let path = args.answers.expect("clap requires --answers, --check or --calibrate");
+    let Some(path) = args.answers else {
+        let session = crate::quiz_interactive::Session {
+            topic: args.topic,
+            review: args.review,
+            limit: args.limit.unwrap_or(if args.review { 10 } else { usize::MAX }),
+        };
+        return crate::quiz_interactive::run(&banks, &session);
+    };
     if path.is_dir() {
         return team(&banks, &path, args.csv);
     }
@@ -93,30 +108,7 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for r in &graded.results {
-        println!(
-            "{} {} ({}) — score {:.2}",
-            if r.passed { "✓" } else { "✗" },
-            r.id,
-            r.kind,
-            r.score
-        );
-        if !r.found.is_empty() {
-            println!("  found: {}", r.found.join("; "));
-        }
-        if !r.missed.is_empty() {
-            println!("  missed: {}", r.missed.join("; "));
-        }
-        for note in &r.notes {
-            println!("  note: {note}");
-        }
-        println!(
-            "  model answer: {}",
-            r.model_answer.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
-        println!(
-            "  why: {}\n",
-            r.explanation.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
+        print_result(r);
     }
     for (topic, score) in &graded.by_topic {
         println!("{topic}: {} of {} passed", score.passed, score.answered);
@@ -127,21 +119,52 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Keeps each question's latest grade in the progress file (`cargo xtask progress` shows them per topic).
-fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
+/// Keeps each question's latest grade in the progress file (`cargo xtask progress` shows them per topic), and moves
+/// it between Leitner boxes for `--review`.
+pub fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
     let path = crate::progress_store::path(&crate::root());
     let mut progress = crate::progress_store::load(&path);
     let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     for r in &graded.results {
+        let previous = progress.quiz.get(&r.id).map(|p| p.leitner_box);
         let record = crate::progress_store::QuizRecord {
             topic: r.topic.clone(),
             score: r.score,
             passed: r.passed,
             at: at.clone(),
+            leitner_box: quiz::review::next_box(previous, r.passed),
         };
         progress.quiz.insert(r.id.clone(), record);
     }
     crate::progress_store::save(&path, &progress)
+}
+
+/// Prints one graded answer: verdict, concepts found and missed, notes, the model answer and why.
+pub fn print_result(r: &quiz::GradedQuestion) {
+    println!(
+        "{} {} ({}) — score {:.2}",
+        if r.passed { "✓" } else { "✗" },
+        r.id,
+        r.kind,
+        r.score
+    );
+    if !r.found.is_empty() {
+        println!("  found: {}", r.found.join("; "));
+    }
+    if !r.missed.is_empty() {
+        println!("  missed: {}", r.missed.join("; "));
+    }
+    for note in &r.notes {
+        println!("  note: {note}");
+    }
+    println!(
+        "  model answer: {}",
+        r.model_answer.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "  why: {}\n",
+        r.explanation.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
 }
 
 /// A team session: every answer file in `dir`, one row per person.
