@@ -40,5 +40,22 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
     println!("\n{exercises}");
     println!("Start with `cargo xtask exercise`; `cargo xtask progress` shows what you have done.");
+
+    // Quiz topics, with what the learner has answered and passed so far.
+    let banks = quiz::load_banks(&crate::root().join("quiz/banks")).unwrap_or_default();
+    let mut topics = comfy_table::Table::new();
+    topics.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    topics.set_header(["quiz topic", "questions", "answered", "passed"]);
+    for bank in &banks {
+        let records: Vec<_> = progress.quiz.values().filter(|r| r.topic == bank.topic).collect();
+        topics.add_row([
+            bank.topic.clone(),
+            bank.questions.len().to_string(),
+            records.len().to_string(),
+            records.iter().filter(|r| r.passed).count().to_string(),
+        ]);
+    }
+    println!("\n{topics}");
+    println!("Answer in the terminal with `cargo xtask quiz <topic>`, or in the book (`cargo xtask book --open`).");
     Ok(ExitCode::SUCCESS)
 }
