@@ -31,6 +31,8 @@ fn fixed_rate_run_reports_json_and_writes_a_mergeable_hdr_log() {
         "400",
         "--duration",
         "2s",
+        "--slo",
+        "10s",
         "--json",
         "--hdr-log",
         log.to_str().unwrap(),
@@ -44,6 +46,9 @@ fn fixed_rate_run_reports_json_and_writes_a_mergeable_hdr_log() {
     assert_eq!(report["outcomes"]["200"], 800);
     assert_eq!(report["errors"], 0);
     assert!((report["achieved_rps"].as_f64().unwrap() - 400.0).abs() < 8.0);
+    // Every hello-world answer is a success well within a 10 s objective: goodput counts all 800.
+    assert_eq!(report["goodput"]["slo_ms"], 10000.0);
+    assert_eq!(report["goodput"]["requests"], 800);
 
     // Two copies of the same log merge into twice the requests: histograms are added, not averaged.
     let log = log.to_str().unwrap();

@@ -60,6 +60,9 @@ pub struct LoadArgs {
     /// A pass/fail rule, e.g. 'p99<50ms', 'errors<0.1%', 'rps>=1900', 'ping:p99<5ms' (repeatable).
     #[arg(long = "threshold")]
     thresholds: Vec<String>,
+    /// A latency objective, e.g. 500ms: also report goodput, the successful responses within it per second.
+    #[arg(long, value_parser = parse_duration)]
+    slo: Option<Duration>,
     /// Print the result as JSON on stdout, and nothing else there.
     #[arg(long)]
     json: bool,
@@ -168,6 +171,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     plan.timeout = args.timeout;
     plan.new_connection_per_request = args.new_connection;
     plan.keep_intervals = args.hdr_log.is_some();
+    plan.slo = args.slo;
     Ok(plan)
 }
 

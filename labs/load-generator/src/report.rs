@@ -367,6 +367,14 @@ impl LoadReport {
                 self.achieved_rps, self.load.duration_s, self.load.connections
             )),
         }
+        if let Some(g) = self.goodput {
+            lines.push(format!(
+                "goodput: {:.1} req/s answered successfully within {} ({} requests)",
+                g.rps,
+                human_us((g.slo_ms * 1000.0) as u64),
+                g.requests
+            ));
+        }
         let outcomes: Vec<String> = self.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         lines.push(format!("outcomes: {}", outcomes.join(", ")));
         if self.connects > 0 {
