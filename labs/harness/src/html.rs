@@ -156,7 +156,8 @@ pub fn spectrum(report: &RunReport) -> String {
     svg
 }
 
-fn throughput(report: &RunReport) -> String {
+/// Responses per second of every variant over the run, as one SVG. Used by the HTML report and the book.
+pub fn throughput(report: &RunReport) -> String {
     let seconds = report
         .variants
         .iter()

@@ -105,8 +105,8 @@ impl RunReport {
         t.to_string()
     }
 
-    /// The run as Markdown, for the book: the same table, the lines under it, the latency spectrum chart, and the
-    /// machine it ran on.
+    /// The run as Markdown, for the book: the same table, the lines under it, the latency spectrum and throughput
+    /// charts, and the machine it ran on.
     pub fn markdown(&self) -> String {
         let (header, rows) = self.cells();
         let line = |cells: &[String]| format!("| {} |", cells.join(" | ").replace('\n', " "));
@@ -117,8 +117,9 @@ impl RunReport {
         out.push(String::new());
         // The chart, as raw HTML inside a block element so Markdown leaves it alone.
         out.push(format!(
-            "<div class=\"wb-chart\">\n{}\n</div>",
-            crate::html::spectrum(self)
+            "<div class=\"wb-chart\">\n{}\n{}\n</div>",
+            crate::html::spectrum(self),
+            crate::html::throughput(self)
         ));
         out.push(String::new());
         let m = &self.machine;
