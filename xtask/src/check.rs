@@ -73,18 +73,14 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
     println!("checking {} — {}", found.key(), found.starter_relative().display());
 
     // 1. Does it compile? Show the compiler's errors about the learner's code, plainly.
-    let build = cargo()
-        .args([
-            "test",
-            "--quiet",
-            "--package",
-            &e.package,
-            "--test",
-            &e.grader,
-            "--no-run",
-            "--message-format=short",
-        ])
-        .output()?;
+    // The grader's test target, built (1) and then run (2) with the same cargo arguments.
+    let grader = |extra: &[&str]| {
+        let mut command = cargo();
+        command.args(["test", "--quiet", "--package", &e.package, "--test", &e.grader]);
+        command.args(extra);
+        command
+    };
+    let build = grader(&["--no-run", "--message-format=short"]).output()?;
     if !build.status.success() {
         println!("✗ your code does not compile:");
         for line in String::from_utf8_lossy(&build.stderr)
@@ -102,18 +98,7 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
     }
 
     // 2. The grader, one line per expectation.
-    let tests = cargo()
-        .args([
-            "test",
-            "--quiet",
-            "--package",
-            &e.package,
-            "--test",
-            &e.grader,
-            "--",
-            "--format=pretty",
-        ])
-        .output()?;
+    let tests = grader(&["--", "--format=pretty"]).output()?;
     let stdout = String::from_utf8_lossy(&tests.stdout);
     let (passed, failed) = parse_test_output(&stdout);
     for name in &passed {

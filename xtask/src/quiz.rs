@@ -95,10 +95,7 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
     }
     let mut sheet = AnswerSheet::load(&path).map_err(|e| UsageError(e.to_string()))?;
     if let Some(topic) = &args.topic {
-        if !banks.iter().any(|b| &b.topic == topic) {
-            let known: Vec<&str> = banks.iter().map(|b| b.topic.as_str()).collect();
-            return Err(UsageError(format!("no topic {topic:?}; the topics are: {}", known.join(", "))).into());
-        }
+        bank_of(&banks, topic)?;
         sheet.answers.retain(|(id, _, _)| id.starts_with(&format!("{topic}-")));
     }
     let graded = quiz::grade_answers(&banks, &sheet).map_err(|e| UsageError(e.to_string()))?;
@@ -117,6 +114,14 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         println!("unknown question ids (not graded): {}", graded.unknown_ids.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bank of `topic`, or a usage error listing the topics there are.
+pub fn bank_of<'a>(banks: &'a [quiz::Bank], topic: &str) -> Result<&'a quiz::Bank, UsageError> {
+    banks.iter().find(|b| b.topic == topic).ok_or_else(|| {
+        let known: Vec<&str> = banks.iter().map(|b| b.topic.as_str()).collect();
+        UsageError(format!("no topic {topic:?}; the topics are: {}", known.join(", ")))
+    })
 }
 
 /// Keeps each question's latest grade in the progress file (`cargo xtask progress` shows them per topic), and moves

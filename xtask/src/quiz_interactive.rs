@@ -26,13 +26,7 @@ pub struct Session {
 /// The questions of a session, in the order to ask them.
 pub fn questions<'a>(banks: &'a [Bank], session: &Session) -> anyhow::Result<Vec<&'a Question>> {
     let pool: Vec<&Question> = match &session.topic {
-        Some(topic) => {
-            let bank = banks.iter().find(|b| &b.topic == topic).ok_or_else(|| {
-                let known: Vec<&str> = banks.iter().map(|b| b.topic.as_str()).collect();
-                UsageError(format!("no topic {topic:?}; the topics are: {}", known.join(", ")))
-            })?;
-            bank.questions.iter().collect()
-        }
+        Some(topic) => crate::quiz::bank_of(banks, topic)?.questions.iter().collect(),
         None => banks.iter().flat_map(|b| &b.questions).collect(),
     };
     let mut ordered = pool.clone();

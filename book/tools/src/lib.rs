@@ -19,6 +19,29 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use mdbook_driver::MDBook;
 
+/// Replaces every match of `placeholder` in every chapter by `render(chapter folder, captures)`; the first
+/// failure fails the build, named with its chapter. Both preprocessors are this loop with their own `render`.
+pub(crate) fn replace_placeholders(
+    book: &mut mdbook_preprocessor::book::Book,
+    src: &Path,
+    placeholder: &regex::Regex,
+    mut render: impl FnMut(&Path, &regex::Captures) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    let mut error = None;
+    book.for_each_chapter_mut(|chapter| {
+        let source = chapter.source_path.clone().unwrap_or_default();
+        let dir = src.join(source.parent().unwrap_or(Path::new("")));
+        let content = placeholder.replace_all(&chapter.content, |c: &regex::Captures| {
+            render(&dir, c).unwrap_or_else(|e| {
+                error.get_or_insert(e.context(format!("book/src/{}", source.display())));
+                String::new()
+            })
+        });
+        chapter.content = content.into_owned();
+    });
+    error.map_or(Ok(()), Err)
+}
+
 /// The book as `cargo xtask book` builds it: `root/book`, with the workbench's preprocessors.
 pub fn load(root: &Path) -> anyhow::Result<MDBook> {
     let mut book = MDBook::load(root.join("book")).map_err(|e| anyhow::anyhow!("loading book/: {e:#}"))?;

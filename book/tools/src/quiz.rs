@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use mdbook_preprocessor::book::{Book, BookItem};
+use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use regex::Regex;
 
@@ -47,36 +47,13 @@ impl Preprocessor for QuizPreprocessor {
         "workbench-quiz"
     }
 
-    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
         let placeholder = Regex::new(r"\{\{#quiz ([a-z0-9-]+)\}\}").expect("a valid pattern");
-        let mut error = None;
-        book.for_each_mut(|item| {
-            let BookItem::Chapter(chapter) = item else {
-                return;
-            };
-            let mut missing = Vec::new();
-            let content = placeholder.replace_all(&chapter.content, |c: &regex::Captures| {
-                self.widget(&c[1]).unwrap_or_else(|| {
-                    missing.push(c[1].to_string());
-                    String::new()
-                })
-            });
-            chapter.content = content.into_owned();
-            if let Some(topic) = missing.first() {
-                let at = chapter
-                    .source_path
-                    .as_deref()
-                    .unwrap_or(Path::new("?"))
-                    .display()
-                    .to_string();
-                error.get_or_insert(anyhow::anyhow!(
-                    "book/src/{at}: {{{{#quiz {topic}}}}} names no bank in quiz/banks"
-                ));
-            }
-        });
-        match error {
-            Some(e) => Err(e),
-            None => Ok(book),
-        }
+        let src = ctx.root.join(&ctx.config.book.src);
+        crate::replace_placeholders(&mut book, &src, &placeholder, |_, c| {
+            self.widget(&c[1])
+                .ok_or_else(|| anyhow::anyhow!("{{{{#quiz {}}}}} names no bank in quiz/banks", &c[1]))
+        })?;
+        Ok(book)
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use mdbook_preprocessor::book::{Book, BookItem};
+use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use regex::Regex;
 
@@ -29,27 +29,7 @@ impl Preprocessor for ResultsPreprocessor {
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
         let placeholder = Regex::new(r"\{\{#results ([^}\s]+)\}\}").expect("a valid pattern");
         let src = ctx.root.join(&ctx.config.book.src);
-        let mut error = None;
-        book.for_each_mut(|item| {
-            let BookItem::Chapter(chapter) = item else {
-                return;
-            };
-            let dir = chapter
-                .source_path
-                .as_deref()
-                .and_then(Path::parent)
-                .map_or(src.clone(), |p| src.join(p));
-            let content = placeholder.replace_all(&chapter.content, |c: &regex::Captures| {
-                render(&dir.join(&c[1])).unwrap_or_else(|e| {
-                    error.get_or_insert(e);
-                    String::new()
-                })
-            });
-            chapter.content = content.into_owned();
-        });
-        match error {
-            Some(e) => Err(e),
-            None => Ok(book),
-        }
+        crate::replace_placeholders(&mut book, &src, &placeholder, |dir, c| render(&dir.join(&c[1])))?;
+        Ok(book)
     }
 }

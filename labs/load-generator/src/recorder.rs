@@ -154,16 +154,17 @@ impl Recorder {
         service: Option<Duration>,
         at: Duration,
     ) {
+        let latency_us = micros(latency);
         let stats = &mut self.by_name[name];
         stats.requests += 1;
         *stats.outcomes.entry(outcome.key()).or_default() += 1;
         if outcome.is_error() {
             stats.errors += 1;
-        } else if self.slo_us.is_some_and(|slo| micros(latency) <= slo) {
+        } else if self.slo_us.is_some_and(|slo| latency_us <= slo) {
             self.within_slo += 1;
         }
         // Failed attempts keep their latency too: a user who waited 2 s for an error waited 2 s.
-        stats.latency.saturating_record(micros(latency));
+        stats.latency.saturating_record(latency_us);
         if let Some(service) = service {
             stats.service.saturating_record(micros(service));
         }
@@ -171,7 +172,7 @@ impl Recorder {
             intervals
                 .entry((at.as_secs(), name))
                 .or_insert_with(new_histogram)
-                .saturating_record(micros(latency));
+                .saturating_record(latency_us);
         }
     }
 

@@ -28,6 +28,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,7 +76,7 @@ struct Shared<B: BatchFn> {
     window: Duration,
     max_batch: usize,
     open: Mutex<Option<OpenBatch<B>>>,
-    next_number: Mutex<u64>,
+    next_number: AtomicU64,
 }
 
 /// Batches concurrent `load`s into one call of a [`BatchFn`].
@@ -101,7 +102,7 @@ impl<B: BatchFn> Loader<B> {
                 window,
                 max_batch: max_batch.max(1),
                 open: Mutex::new(None),
-                next_number: Mutex::new(0),
+                next_number: AtomicU64::new(1),
             }),
         }
     }
@@ -113,11 +114,7 @@ impl<B: BatchFn> Loader<B> {
         let full = {
             let mut open = self.shared.open.lock().unwrap();
             if open.is_none() {
-                let number = {
-                    let mut next = self.shared.next_number.lock().unwrap();
-                    *next += 1;
-                    *next
-                };
+                let number = self.shared.next_number.fetch_add(1, Ordering::Relaxed);
                 *open = Some(OpenBatch {
                     number,
                     keys: Vec::new(),

@@ -24,6 +24,16 @@ pub use crate::sqlite::Sqlite;
 #[error("database: {0}")]
 pub struct DbError(pub String);
 
+/// Groups `(order_id, item)` rows (sorted by order, then item) into each order's items: the batched items query's
+/// answer, the same on both backends.
+pub fn group_items(rows: Vec<(i64, Item)>) -> HashMap<i64, Vec<Item>> {
+    let mut grouped: HashMap<i64, Vec<Item>> = HashMap::new();
+    for (order_id, item) in rows {
+        grouped.entry(order_id).or_default().push(item);
+    }
+    grouped
+}
+
 /// Which database.
 #[derive(Clone)]
 pub enum Backend {

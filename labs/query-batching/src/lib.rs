@@ -17,6 +17,7 @@
 //! | [`schema`] | the tables and the seed: the same 360,000 rows on both databases |
 //! | [`db`] | the one place queries are counted and the round trip is simulated; SQLite or PostgreSQL behind it |
 //! | [`sqlite`], [`postgres`] | the two backends (`IN (?, …)` vs `= ANY($1)`) |
+//! | [`rows`] | result rows to structs, written once for both backends |
 //! | [`server`] | the axum routes, input checks, `/stats` |
 //!
 //! From Node.js: the seed guide's chapter uses mongoose — `populate()`, `lean()`, `explain()` and the ESR rule for
@@ -32,6 +33,7 @@ pub mod listing;
 pub mod model;
 pub mod n_plus_one;
 pub mod postgres;
+pub mod rows;
 pub mod schema;
 pub mod server;
 pub mod sqlite;

@@ -11,12 +11,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool, Row};
 
 use crate::db::DbError;
 use crate::model::{Customer, Item, OrderRow, OrderView};
-use crate::schema;
+use crate::{rows, schema};
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
@@ -119,7 +119,7 @@ impl Postgres {
         .fetch_all(&mut *c)
         .await?;
         round_trip(hold).await;
-        rows.iter().map(order).collect()
+        rows.iter().map(|r| rows::order(r, 0)).collect()
     }
 
     pub(crate) async fn customer(&self, hold: Duration, id: i64) -> Result<Option<Customer>, DbError> {
@@ -129,7 +129,7 @@ impl Postgres {
             .fetch_optional(&mut *c)
             .await?;
         round_trip(hold).await;
-        row.as_ref().map(customer).transpose()
+        row.as_ref().map(|r| rows::customer(r, 0)).transpose()
     }
 
     pub(crate) async fn items_of(&self, hold: Duration, order_id: i64) -> Result<Vec<Item>, DbError> {
@@ -139,7 +139,7 @@ impl Postgres {
             .fetch_all(&mut *c)
             .await?;
         round_trip(hold).await;
-        rows.iter().map(item).collect()
+        rows.iter().map(|r| rows::item(r, 0)).collect()
     }
 
     pub(crate) async fn customers(&self, hold: Duration, ids: Vec<i64>) -> Result<HashMap<i64, Customer>, DbError> {
@@ -149,7 +149,7 @@ impl Postgres {
             .fetch_all(&mut *c)
             .await?;
         round_trip(hold).await;
-        rows.iter().map(|r| customer(r).map(|c| (c.id, c))).collect()
+        rows.iter().map(|r| rows::customer(r, 0).map(|c| (c.id, c))).collect()
     }
 
     pub(crate) async fn items_of_many(
@@ -165,16 +165,8 @@ impl Postgres {
         .fetch_all(&mut *c)
         .await?;
         round_trip(hold).await;
-        let mut grouped: HashMap<i64, Vec<Item>> = HashMap::new();
-        for row in &rows {
-            grouped.entry(row.try_get(0)?).or_default().push(Item {
-                id: row.try_get(1)?,
-                sku: row.try_get(2)?,
-                quantity: row.try_get(3)?,
-                price_cents: row.try_get(4)?,
-            });
-        }
-        Ok(grouped)
+        let found: Result<Vec<_>, _> = rows.iter().map(rows::item_of_order).collect();
+        Ok(crate::db::group_items(found?))
     }
 
     pub(crate) async fn orders_joined(
@@ -190,31 +182,8 @@ impl Postgres {
             .fetch_all(&mut *c)
             .await?;
         round_trip(hold).await;
-        let mut flat = Vec::with_capacity(rows.len());
-        for row in &rows {
-            flat.push(crate::join::JoinedRow {
-                order: order(row)?,
-                customer: match row.try_get::<Option<i64>, _>(5)? {
-                    Some(id) => Some(Customer {
-                        id,
-                        name: row.try_get(6)?,
-                        email: row.try_get(7)?,
-                        country: row.try_get(8)?,
-                    }),
-                    None => None,
-                },
-                item: match row.try_get::<Option<i64>, _>(9)? {
-                    Some(id) => Some(Item {
-                        id,
-                        sku: row.try_get(10)?,
-                        quantity: row.try_get(11)?,
-                        price_cents: row.try_get(12)?,
-                    }),
-                    None => None,
-                },
-            });
-        }
-        Ok(crate::join::group(flat))
+        let flat: Result<Vec<_>, _> = rows.iter().map(rows::joined).collect();
+        Ok(crate::join::group(flat?))
     }
 
     pub(crate) async fn customer_orders(
@@ -231,7 +200,7 @@ impl Postgres {
             .fetch_all(&mut *c)
             .await?;
         round_trip(hold).await;
-        rows.iter().map(order).collect()
+        rows.iter().map(|r| rows::order(r, 0)).collect()
     }
 
     pub(crate) async fn set_listing_index(&self, present: bool) -> Result<(), DbError> {
@@ -272,32 +241,4 @@ async fn round_trip(hold: Duration) {
     if !hold.is_zero() {
         tokio::time::sleep(hold).await;
     }
-}
-
-fn order(row: &PgRow) -> Result<OrderRow, DbError> {
-    Ok(OrderRow {
-        id: row.try_get(0)?,
-        customer_id: row.try_get(1)?,
-        status: row.try_get(2)?,
-        total_cents: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-    })
-}
-
-fn customer(row: &PgRow) -> Result<Customer, DbError> {
-    Ok(Customer {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        email: row.try_get(2)?,
-        country: row.try_get(3)?,
-    })
-}
-
-fn item(row: &PgRow) -> Result<Item, DbError> {
-    Ok(Item {
-        id: row.try_get(0)?,
-        sku: row.try_get(1)?,
-        quantity: row.try_get(2)?,
-        price_cents: row.try_get(3)?,
-    })
 }

@@ -152,12 +152,11 @@ async fn orders(State(state): State<Arc<AppState>>, query: Result<Query<PageQuer
         return bad_request(format!("after must not be negative, not {after}"));
     }
     state.counters.incr("pages");
-    let page = match (state.variant, &state.loaders) {
-        (Variant::NPlusOne, _) => crate::n_plus_one::page(&state.db, after, size).await,
-        (Variant::Dataloader | Variant::Exercise, Some(loaders)) => {
-            crate::batched::page(&state.db, loaders, after, size).await
-        }
-        _ => state.db.orders_joined(after, size).await,
+    // The loaders exist exactly in the batching variants (AppState::build), so they decide.
+    let page = match (&state.loaders, state.variant) {
+        (Some(loaders), _) => crate::batched::page(&state.db, loaders, after, size).await,
+        (None, Variant::NPlusOne) => crate::n_plus_one::page(&state.db, after, size).await,
+        (None, _) => state.db.orders_joined(after, size).await,
     };
     match page {
         Ok(orders) => {

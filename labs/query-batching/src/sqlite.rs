@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, Row};
 use tokio::sync::Semaphore;
 
 use crate::db::DbError;
 use crate::model::{Customer, Item, OrderRow, OrderView};
-use crate::schema;
+use crate::{rows, schema};
 
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
@@ -61,7 +61,8 @@ impl Sqlite {
     }
 
     /// Runs `query` on a pooled connection on the blocking thread pool; the connection stays taken for `hold`
-    /// after the query (the simulated network round trip).
+    /// after the query (the simulated network round trip). The same small pool as the caching lab's `db.rs`, on
+    /// purpose: labs never depend on each other, so each carries its own.
     async fn run<T: Send + 'static>(
         &self,
         hold: Duration,
@@ -96,8 +97,8 @@ impl Sqlite {
             let mut s = c.prepare_cached(
                 "SELECT id, customer_id, status, total_cents, created_at FROM orders WHERE id > ?1 ORDER BY id LIMIT ?2",
             )?;
-            let rows = s.query_map(params![after, limit], order)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let found = all(s.query(params![after, limit])?, |r| rows::order(r, 0))?;
+            Ok(found)
         })
         .await
     }
@@ -105,7 +106,8 @@ impl Sqlite {
     pub(crate) async fn customer(&self, hold: Duration, id: i64) -> Result<Option<Customer>, DbError> {
         self.run(hold, move |c| {
             let mut s = c.prepare_cached("SELECT id, name, email, country FROM customers WHERE id = ?1")?;
-            Ok(s.query_row(params![id], customer).optional()?)
+            let found = all(s.query(params![id])?, |r| rows::customer(r, 0))?;
+            Ok(found.into_iter().next())
         })
         .await
     }
@@ -114,8 +116,8 @@ impl Sqlite {
         self.run(hold, move |c| {
             let mut s =
                 c.prepare_cached("SELECT id, sku, quantity, price_cents FROM items WHERE order_id = ?1 ORDER BY id")?;
-            let rows = s.query_map(params![order_id], item)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let found = all(s.query(params![order_id])?, |r| rows::item(r, 0))?;
+            Ok(found)
         })
         .await
     }
@@ -127,8 +129,8 @@ impl Sqlite {
                 placeholders(ids.len())
             );
             let mut s = c.prepare_cached(&sql)?;
-            let rows = s.query_map(params_from_iter(&ids), customer)?;
-            rows.map(|r| r.map(|c| (c.id, c)).map_err(DbError::from)).collect()
+            let found = all(s.query(params_from_iter(&ids))?, |r| rows::customer(r, 0))?;
+            Ok(found.into_iter().map(|c| (c.id, c)).collect())
         })
         .await
     }
@@ -144,17 +146,8 @@ impl Sqlite {
                 placeholders(order_ids.len())
             );
             let mut s = c.prepare_cached(&sql)?;
-            let mut grouped: HashMap<i64, Vec<Item>> = HashMap::new();
-            let mut rows = s.query(params_from_iter(&order_ids))?;
-            while let Some(row) = rows.next()? {
-                grouped.entry(row.get(0)?).or_default().push(Item {
-                    id: row.get(1)?,
-                    sku: row.get(2)?,
-                    quantity: row.get(3)?,
-                    price_cents: row.get(4)?,
-                });
-            }
-            Ok(grouped)
+            let found = all(s.query(params_from_iter(&order_ids))?, rows::item_of_order)?;
+            Ok(crate::db::group_items(found))
         })
         .await
     }
@@ -167,32 +160,8 @@ impl Sqlite {
     ) -> Result<Vec<OrderView>, DbError> {
         self.run(hold, move |c| {
             let mut s = c.prepare_cached(crate::join::SQLITE_PAGE)?;
-            let mut rows = s.query(params![after, limit])?;
-            let mut flat = Vec::new();
-            while let Some(row) = rows.next()? {
-                flat.push(crate::join::JoinedRow {
-                    order: order(row)?,
-                    customer: match row.get::<_, Option<i64>>(5)? {
-                        Some(id) => Some(Customer {
-                            id,
-                            name: row.get(6)?,
-                            email: row.get(7)?,
-                            country: row.get(8)?,
-                        }),
-                        None => None,
-                    },
-                    item: match row.get::<_, Option<i64>>(9)? {
-                        Some(id) => Some(Item {
-                            id,
-                            sku: row.get(10)?,
-                            quantity: row.get(11)?,
-                            price_cents: row.get(12)?,
-                        }),
-                        None => None,
-                    },
-                });
-            }
-            Ok(crate::join::group(flat))
+            let found = all(s.query(params![after, limit])?, rows::joined)?;
+            Ok(crate::join::group(found))
         })
         .await
     }
@@ -205,8 +174,10 @@ impl Sqlite {
     ) -> Result<Vec<OrderRow>, DbError> {
         self.run(hold, move |c| {
             let mut s = c.prepare_cached(crate::listing::SQLITE_QUERY)?;
-            let rows = s.query_map(params![customer_id, min_total, crate::listing::LIMIT], order)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let found = all(s.query(params![customer_id, min_total, crate::listing::LIMIT])?, |r| {
+                rows::order(r, 0)
+            })?;
+            Ok(found)
         })
         .await
     }
@@ -254,32 +225,13 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n.max(1)].join(", ")
 }
 
-fn order(row: &Row) -> rusqlite::Result<OrderRow> {
-    Ok(OrderRow {
-        id: row.get(0)?,
-        customer_id: row.get(1)?,
-        status: row.get(2)?,
-        total_cents: row.get(3)?,
-        created_at: row.get(4)?,
-    })
-}
-
-fn customer(row: &Row) -> rusqlite::Result<Customer> {
-    Ok(Customer {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        email: row.get(2)?,
-        country: row.get(3)?,
-    })
-}
-
-fn item(row: &Row) -> rusqlite::Result<Item> {
-    Ok(Item {
-        id: row.get(0)?,
-        sku: row.get(1)?,
-        quantity: row.get(2)?,
-        price_cents: row.get(3)?,
-    })
+/// Maps every row of a result with `f`.
+fn all<'s, T>(mut found: rusqlite::Rows<'s>, f: impl Fn(&Row<'s>) -> Result<T, DbError>) -> Result<Vec<T>, DbError> {
+    let mut out = Vec::new();
+    while let Some(row) = found.next()? {
+        out.push(f(row)?);
+    }
+    Ok(out)
 }
 
 fn unique() -> u64 {
