@@ -50,6 +50,7 @@ fn baseline_lab_writes_a_report_that_follows_the_contract() {
         assert!(v["latency_us"]["p50"].as_u64() <= v["latency_us"]["max"].as_u64());
         assert!(v["server"]["rss_peak_bytes"].as_u64().unwrap() > 0, "{name}");
         assert!(v["server"]["cpu_seconds"].as_f64().unwrap() > 0.0, "{name}");
+        assert!(v["server"]["cpu_us_per_request"].as_f64().unwrap() > 0.0, "{name}");
         // The server counted every request the generator completed, warm-up included.
         assert!(v["counters"]["requests"].as_u64().unwrap() >= requests, "{name}");
     }
@@ -77,6 +78,42 @@ fn baseline_lab_writes_a_report_that_follows_the_contract() {
     assert_eq!(written, report);
     let html = std::fs::read_to_string(json_path.trim().replace(".json", ".html")).unwrap();
     assert!(html.contains("<svg") && html.contains("hyper-multi-thread") && html.contains("Latency by percentile"));
+}
+
+#[test]
+fn repeat_tallies_every_lesson_over_the_runs_and_exits_by_it() {
+    let output = run_xtask(&["lab", "baseline", "--repeat", "2", "--duration", "1s"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(matches!(output.status.code(), Some(0 | 3)), "{stderr}");
+    assert!(
+        stdout.contains("Lesson truth: 2 run(s) of each lab, profile quick"),
+        "{stdout}"
+    );
+    // Two runs, each with its own report, then one row per lesson of the lab, counted out of two.
+    assert_eq!(stdout.matches("baseline (round ").count(), 2, "{stdout}");
+    for claim in ["axum's router costs little", "on one thread too"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.contains(claim) && l.contains("/2"))
+            .unwrap_or_else(|| panic!("no tally row for {claim:?}:\n{stdout}"));
+        assert!(row.contains('✓') || row.contains('✗'), "{row}");
+    }
+    // The exit status is the tally's: 0 exactly when every lesson was judged and held in both runs.
+    let all_held = stdout.contains("2 of 2 lessons judged and holding in every run");
+    assert_eq!(output.status.code(), Some(if all_held { 0 } else { 3 }), "{stdout}");
+}
+
+#[test]
+fn a_lab_or_all_is_required_and_json_is_for_one_run() {
+    for args in [
+        &["lab"][..],
+        &["lab", "--all", "--json"],
+        &["lab", "baseline", "--repeat", "2", "--json"],
+    ] {
+        let output = run_xtask(args);
+        let (_, stderr) = texts(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -3,8 +3,11 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::path::Path;
+
 use clap::Args;
-use lab_harness::RunOptions;
+use lab_harness::truth::Tally;
+use lab_harness::{Manifest, RunOptions};
 
 use crate::UsageError;
 
@@ -12,7 +15,15 @@ use crate::UsageError;
 #[derive(Args)]
 pub struct LabArgs {
     /// The lab to run (see `cargo xtask list`).
-    lab: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    lab: Option<String>,
+    /// Run every lab, one after another.
+    #[arg(long)]
+    all: bool,
+    /// Run each lab this many times and print, per lesson, how many runs judged it and how many it held in
+    /// (exit 0 only when every lesson was judged and held every time). Use it before a change to a lab lands.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    repeat: u32,
     /// The short profile (the default): the whole lab in well under a minute.
     #[arg(long, conflicts_with = "full")]
     quick: bool,
@@ -28,52 +39,99 @@ pub struct LabArgs {
     /// Replace the profile's measured duration (e.g. 10s).
     #[arg(long, value_parser = lab_load_generator::parse_duration)]
     duration: Option<Duration>,
-    /// Print the run report as JSON on stdout, and nothing else there.
-    #[arg(long)]
+    /// Print the run report as JSON on stdout, and nothing else there (one lab, one run).
+    #[arg(long, conflicts_with_all = ["all", "repeat"])]
     json: bool,
     /// Open the HTML report in a browser afterwards.
     #[arg(long)]
     open: bool,
 }
 
-/// Runs the lab.
+/// Runs the lab (or every lab), once or `--repeat N` times.
 pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     let root = crate::root();
     let labs = lab_harness::discover(&root)?;
-    let Some(manifest) = labs.iter().find(|m| m.name == args.lab) else {
-        let known: Vec<&str> = labs.iter().map(|m| m.name.as_str()).collect();
-        return Err(UsageError(format!(
-            "unknown lab {:?}; the labs are: {}",
-            args.lab,
-            known.join(", ")
-        ))
-        .into());
+    let chosen: Vec<&Manifest> = match &args.lab {
+        Some(name) => match labs.iter().find(|m| &m.name == name) {
+            Some(manifest) => vec![manifest],
+            None => {
+                let known: Vec<&str> = labs.iter().map(|m| m.name.as_str()).collect();
+                return Err(UsageError(format!("unknown lab {name:?}; the labs are: {}", known.join(", "))).into());
+            }
+        },
+        None => labs.iter().collect(),
     };
     if let Some(rate) = args.rate {
         if !(rate > 0.0 && rate.is_finite()) {
             return Err(UsageError(format!("--rate must be a positive number, not {rate}")).into());
         }
     }
-    for wanted in &args.variants {
-        if !manifest.variants.iter().any(|v| &v.name == wanted) {
-            let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
-            return Err(UsageError(format!(
-                "lab {} has no variant {wanted:?}; its variants are: {}",
-                manifest.name,
-                known.join(", ")
-            ))
-            .into());
+    for manifest in &chosen {
+        for wanted in &args.variants {
+            if !manifest.variants.iter().any(|v| &v.name == wanted) {
+                let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
+                return Err(UsageError(format!(
+                    "lab {} has no variant {wanted:?}; its variants are: {}",
+                    manifest.name,
+                    known.join(", ")
+                ))
+                .into());
+            }
         }
     }
     let options = RunOptions {
         profile: if args.full { "full" } else { "quick" }.into(),
-        variants: args.variants,
+        variants: args.variants.clone(),
         rate: args.rate,
         duration: args.duration,
     };
+    if chosen.len() == 1 && args.repeat == 1 {
+        return run_once(&root, chosen[0], &options, &args);
+    }
+    // Rounds: every lab once, then every lab again — so a lab's runs are spread over the session, not bunched.
+    let mut tally = Tally::default();
+    for round in 1..=args.repeat {
+        for manifest in &chosen {
+            eprintln!("== round {round}/{}: {}", args.repeat, manifest.name);
+            let mut progress = crate::progress::Progress::new();
+            match lab_harness::run_lab(&root, manifest, &options, &mut |event| progress.on(event)) {
+                Ok(report) => {
+                    let out_dir = target_dir(&root).join("workbench").join(&report.lab);
+                    let (json_path, _) = report.write(&out_dir)?;
+                    println!("{} (round {round}): {}", report.lab, json_path.display());
+                    println!("{}", report.verdicts());
+                    tally.add(&report);
+                }
+                Err(e) => {
+                    println!("{} (round {round}): the run failed: {e:#}", manifest.name);
+                    let claims: Vec<(String, f64)> =
+                        manifest.lessons.iter().map(|l| (l.claim.clone(), l.at_least)).collect();
+                    tally.add_failed_run(&manifest.name, &claims);
+                }
+            }
+        }
+    }
+    println!(
+        "\nLesson truth: {} run(s) of each lab, profile {}",
+        args.repeat, options.profile
+    );
+    println!("{}", tally.table());
+    let held = tally.lessons().iter().filter(|t| t.always_held()).count();
+    println!(
+        "{held} of {} lessons judged and holding in every run",
+        tally.lessons().len()
+    );
+    Ok(if tally.all_held() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabArgs) -> anyhow::Result<ExitCode> {
     let mut progress = crate::progress::Progress::new();
-    let report = lab_harness::run_lab(&root, manifest, &options, &mut |event| progress.on(event))?;
-    let out_dir = target_dir(&root).join("workbench").join(&report.lab);
+    let report = lab_harness::run_lab(root, manifest, options, &mut |event| progress.on(event))?;
+    let out_dir = target_dir(root).join("workbench").join(&report.lab);
     let (json_path, html_path) = report.write(&out_dir)?;
 
     if args.json {

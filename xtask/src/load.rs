@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use lab_load_generator::report::{human_us, Percentiles};
 use lab_load_generator::scenario::RequestSpec;
-use lab_load_generator::{parse_duration, Mode, Plan, Scenario, Target, Threshold};
+use lab_load_generator::{parse_duration, Arrivals, Mode, Plan, Scenario, Target, Threshold};
 
 use crate::UsageError;
 
@@ -63,6 +63,10 @@ pub struct LoadArgs {
     /// A latency objective, e.g. 500ms: also report goodput, the successful responses within it per second.
     #[arg(long, value_parser = parse_duration)]
     slo: Option<Duration>,
+    /// How arrivals are spaced at a fixed rate: `even` (request i at i/rate, as wrk2) or `poisson` (random, as
+    /// independent users arrive; the same times every run).
+    #[arg(long, default_value = "even", value_parser = Arrivals::parse)]
+    arrivals: Arrivals,
     /// Print the result as JSON on stdout, and nothing else there.
     #[arg(long)]
     json: bool,
@@ -172,6 +176,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     plan.new_connection_per_request = args.new_connection;
     plan.keep_intervals = args.hdr_log.is_some();
     plan.slo = args.slo;
+    plan.arrivals = args.arrivals;
     Ok(plan)
 }
 

@@ -14,6 +14,7 @@
 //! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
 //! | [`run`] | one lab run, variant by variant |
 //! | [`lessons`] | judging claims by ratios |
+//! | [`truth`] | lesson truth: each lesson's verdicts over repeated runs (`--repeat`) |
 //! | [`report`] | the run report (the JSON contract of DESIGN.md), the terminal table |
 //! | [`html`] | the self-contained HTML report with SVG charts |
 //! | [`machine`] | which machine the numbers came from |
@@ -26,6 +27,7 @@ pub mod probe;
 pub mod process;
 pub mod report;
 pub mod run;
+pub mod truth;
 
 pub use manifest::{discover, Manifest, ManifestError};
 pub use report::RunReport;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lab_load_generator::scenario::line_of;
-use lab_load_generator::{parse_duration, RequestSpec, Scenario};
+use lab_load_generator::{parse_duration, Arrivals, RequestSpec, Scenario};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -126,6 +126,9 @@ pub struct Profile {
     /// A latency objective: each variant's report then has its goodput (successful responses within it, per
     /// second), the metric `goodput.rps`.
     pub slo: Option<Duration>,
+    /// How arrivals are spaced at a fixed rate: `arrivals = "poisson"` for random arrivals (the same in every run and
+    /// every variant), even spacing by default.
+    pub arrivals: Arrivals,
 }
 
 /// Which way is better for a metric.
@@ -185,6 +188,7 @@ pub const METRICS: &[&str] = &[
     "service_us.max",
     "server.rss_peak_bytes",
     "server.cpu_seconds",
+    "server.cpu_us_per_request",
 ];
 
 #[derive(Deserialize)]
@@ -235,6 +239,8 @@ struct RawProfile {
     scenario: Option<String>,
     #[serde(default)]
     slo: Option<String>,
+    #[serde(default)]
+    arrivals: Option<String>,
 }
 
 fn one() -> usize {
@@ -335,6 +341,11 @@ impl Manifest {
             if duration.is_zero() {
                 return Err(fail("duration must be more than zero".into()));
             }
+            let arrivals = p
+                .arrivals
+                .as_deref()
+                .map_or(Ok(Arrivals::Even), Arrivals::parse)
+                .map_err(fail)?;
             match (p.mode, p.rate) {
                 (ModeKind::FixedRate, None) => return Err(fail("mode \"fixed-rate\" needs a rate".into())),
                 (ModeKind::FixedRate, Some(r)) if r <= 0.0 => return Err(fail("rate must be positive".into())),
@@ -365,6 +376,7 @@ impl Manifest {
                     threads: p.threads,
                     requests,
                     slo,
+                    arrivals,
                 },
             );
         }

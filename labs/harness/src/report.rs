@@ -78,6 +78,10 @@ pub struct ServerSample {
     pub rss_peak_bytes: u64,
     /// CPU time during the load (user + system, all threads).
     pub cpu_seconds: f64,
+    /// That CPU time per request answered (warm-up included, as in the CPU time): what one request costs the
+    /// server, whoever the bottleneck was — the generator cannot distort it.
+    #[serde(default)]
+    pub cpu_us_per_request: f64,
 }
 
 impl RunReport {
@@ -157,6 +161,7 @@ impl RunReport {
             "p99",
             "p99.9",
             "max",
+            "send lag p99",
             "server CPU",
             "peak RSS",
         ]
@@ -193,6 +198,12 @@ impl RunReport {
                 human_us(l.latency_us.p99),
                 human_us(l.latency_us.p999),
                 human_us(l.latency_us.max),
+                // How late the generator sent, beside what it measured: the instrument's own error, every run.
+                if l.load.mode == "closed" {
+                    "-".into()
+                } else {
+                    human_us(l.generator.send_lag_us.p99)
+                },
                 format!("{:.2}s", v.server.cpu_seconds),
                 format!("{:.1} MiB", v.server.rss_peak_bytes as f64 / 1048576.0),
             ];

@@ -146,6 +146,7 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
     plan.connections = variant.connections.unwrap_or(profile.connections);
     plan.threads = profile.threads.min(plan.connections);
     plan.slo = profile.slo;
+    plan.arrivals = profile.arrivals;
     plan
 }
 
@@ -186,6 +187,7 @@ fn measure(
         server: ServerSample {
             rss_peak_bytes: server.rss_peak_bytes().unwrap_or(0),
             cpu_seconds,
+            cpu_us_per_request: cpu_seconds * 1e6 / plan.progress.load(Ordering::Relaxed).max(1) as f64,
         },
         counters: stats.counters,
         notes: stats.notes,

@@ -37,10 +37,11 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::net::TcpStream;
 
+use crate::pacer::{self, Gate, Pacer, Turnstile};
 use crate::recorder::{micros, Outcome, Recorder, LATE_AFTER};
 use crate::report::{self, LoadReport, ThreadUsage};
 use crate::scenario::RequestSpec;
-use crate::schedule::{Mode, Schedule};
+use crate::schedule::{Arrivals, Mode, Schedule};
 use crate::target::Target;
 
 /// Everything a run needs to know.
@@ -64,6 +65,8 @@ pub struct Plan {
     pub keep_intervals: bool,
     /// A latency objective: when set, the report counts the successful requests that met it (goodput).
     pub slo: Option<Duration>,
+    /// How arrivals are spaced in the open model (even, or Poisson at the same average rate).
+    pub arrivals: Arrivals,
     /// Completed requests so far, for a progress bar; the engine only adds to it.
     pub progress: Arc<AtomicU64>,
 }
@@ -81,6 +84,7 @@ impl Plan {
             new_connection_per_request: false,
             keep_intervals: false,
             slo: None,
+            arrivals: Arrivals::Even,
             progress: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -113,7 +117,7 @@ const UNREACHABLE_AFTER: u64 = 100;
 /// State shared by all threads: read-mostly, touched at most once per request.
 struct Shared {
     t0: Instant,
-    abort: AtomicBool,
+    abort: Arc<AtomicBool>,
     any_response: AtomicBool,
     connect_errors: AtomicU64,
     last_error: Mutex<String>,
@@ -139,24 +143,35 @@ pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
         }
     }
     let schedule = match &plan.mode {
-        Mode::FixedRate { phases } => Some(Arc::new(Schedule::new(phases))),
+        Mode::FixedRate { phases } => Some(Arc::new(Schedule::with_arrivals(phases, plan.arrivals))),
         Mode::Closed { .. } => None,
     };
     // A short head start lets every connection open before the first request is due.
     let shared = Arc::new(Shared {
         t0: Instant::now() + Duration::from_millis(50),
-        abort: AtomicBool::new(false),
+        abort: Arc::new(AtomicBool::new(false)),
         any_response: AtomicBool::new(false),
         connect_errors: AtomicU64::new(0),
         last_error: Mutex::new(String::new()),
     });
+    // The open model's schedule is kept by the pacer thread (see `pacer`); it stops when dropped.
+    let (pacer, gates) = match &schedule {
+        Some(schedule) => {
+            let (pacer, gates) = Pacer::start(schedule.clone(), shared.t0, plan.threads, shared.abort.clone())?;
+            (Some(pacer), gates.into_iter().map(Some).collect())
+        }
+        None => (None, vec![None; plan.threads]),
+    };
     let plan = Arc::new(plan.clone());
-    let handles: Vec<_> = (0..plan.threads)
-        .map(|k| {
-            let (plan, shared, schedule) = (plan.clone(), shared.clone(), schedule.clone());
+    let handles: Vec<_> = gates
+        .into_iter()
+        .enumerate()
+        .map(|(k, gate)| {
+            let (plan, shared) = (plan.clone(), shared.clone());
+            let paced = gate.zip(schedule.clone());
             std::thread::Builder::new()
                 .name(format!("load-{k}"))
-                .spawn(move || run_thread(k, &plan, &shared, schedule.as_deref()))
+                .spawn(move || run_thread(k, plan, shared, paced))
         })
         .collect::<Result<_, _>>()?;
     let mut merged = Recorder::new(plan.requests.len(), plan.keep_intervals).with_slo(plan.slo);
@@ -166,6 +181,8 @@ pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
         merged.merge(&recorder);
         usage.push(thread_usage);
     }
+    // The pacer's CPU is the generator's too; its busy share counts like a thread's.
+    usage.extend(pacer.and_then(Pacer::finish));
     if shared.abort.load(Ordering::Relaxed) {
         return Err(LoadError::Unreachable {
             addr: plan.target.addr,
@@ -178,10 +195,11 @@ pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
 
 fn run_thread(
     k: usize,
-    plan: &Plan,
-    shared: &Shared,
-    schedule: Option<&Schedule>,
+    plan: Arc<Plan>,
+    shared: Arc<Shared>,
+    paced: Option<(Arc<Gate>, Arc<Schedule>)>,
 ) -> std::io::Result<(Recorder, ThreadUsage)> {
+    let nice = pacer::raise_priority();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let started = Instant::now();
     let cpu_before = crate::proc_stat::thread_cpu_time();
@@ -192,12 +210,14 @@ fn run_thread(
     // This thread's share of the connections: spread the remainder over the first threads.
     let connections = plan.connections / plan.threads + usize::from(k < plan.connections % plan.threads);
     let next = Rc::new(Cell::new(0u64));
+    let paced = paced.map(|(gate, schedule)| (Rc::new(Turnstile::new(gate)), schedule));
     local.block_on(&runtime, async {
-        let workers: Vec<_> = (0..connections)
+        // Each connection is its own task, so a response wakes (and polls) only the connection it belongs to.
+        let mut tasks: Vec<_> = (0..connections)
             .map(|c| {
                 let worker = Worker {
-                    plan,
-                    shared,
+                    plan: plan.clone(),
+                    shared: shared.clone(),
                     recorder: recorder.clone(),
                     rng: SmallRng::seed_from_u64((k * 7919 + c) as u64),
                     connection: None,
@@ -214,11 +234,17 @@ fn run_thread(
                         .collect(),
                     close: HeaderValue::from_static("close"),
                 };
-                // The futures borrow `plan` and `shared`: they are all driven to the end inside this call.
-                Box::pin(run_worker(worker, k, next.clone(), schedule))
+                tokio::task::spawn_local(run_worker(worker, k, next.clone(), paced.clone()))
             })
             .collect();
-        join_all(workers).await;
+        if let Some((turnstile, schedule)) = &paced {
+            let mine = pacer::released_for(schedule.total(), plan.threads as u64, k as u64);
+            let turnstile = turnstile.clone();
+            tasks.push(tokio::task::spawn_local(async move { turnstile.run(mine).await }));
+        }
+        for task in tasks {
+            task.await.expect("a connection task panicked");
+        }
     });
     let wall = started.elapsed();
     let cpu = match (cpu_before, crate::proc_stat::thread_cpu_time()) {
@@ -229,26 +255,13 @@ fn run_thread(
     let recorder = Rc::try_unwrap(recorder)
         .map(RefCell::into_inner)
         .unwrap_or_else(|rc| rc.borrow().clone());
-    Ok((recorder, ThreadUsage { wall, cpu }))
-}
-
-/// Polls every future to completion on the current task (a tiny `join_all`; all futures are local).
-async fn join_all<F: std::future::Future<Output = ()> + Unpin>(mut futures: Vec<F>) {
-    std::future::poll_fn(|cx| {
-        futures.retain_mut(|f| std::pin::Pin::new(f).poll(cx).is_pending());
-        if futures.is_empty() {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await
+    Ok((recorder, ThreadUsage { wall, cpu, nice }))
 }
 
 /// One connection's loop.
-struct Worker<'a> {
-    plan: &'a Plan,
-    shared: &'a Shared,
+struct Worker {
+    plan: Arc<Plan>,
+    shared: Arc<Shared>,
     recorder: Rc<RefCell<Recorder>>,
     rng: SmallRng,
     connection: Option<Connection>,
@@ -257,24 +270,26 @@ struct Worker<'a> {
     close: HeaderValue,
 }
 
-async fn run_worker(mut w: Worker<'_>, k: usize, next: Rc<Cell<u64>>, schedule: Option<&Schedule>) {
+async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<(Rc<Turnstile>, Arc<Schedule>)>) {
     if !w.plan.new_connection_per_request {
         // Open the connection before t0 so the first request does not pay for it.
         if let Ok(connection) = w.connect().await {
             w.connection = Some(connection);
         }
     }
-    match (schedule, &w.plan.mode) {
-        (Some(schedule), _) => open_loop(&mut w, k, &next, schedule).await,
-        (None, Mode::Closed { warmup, duration }) => closed_loop(&mut w, k, &next, *warmup, *duration).await,
-        (None, Mode::FixedRate { .. }) => unreachable!("fixed rate always has a schedule"),
+    let plan = w.plan.clone();
+    match (&plan.mode, paced) {
+        (Mode::FixedRate { .. }, Some((turnstile, schedule))) => {
+            open_loop(&mut w, k, &next, &schedule, &turnstile).await
+        }
+        (Mode::Closed { warmup, duration }, _) => closed_loop(&mut w, k, &next, *warmup, *duration).await,
+        (Mode::FixedRate { .. }, None) => unreachable!("fixed rate always has a pacer"),
     }
 }
 
-async fn open_loop(w: &mut Worker<'_>, k: usize, next: &Cell<u64>, schedule: &Schedule) {
+async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedule, turnstile: &Turnstile) {
     let threads = w.plan.threads as u64;
-    let total = schedule.total();
-    let mine = (total + threads - 1 - k as u64) / threads; // indices i < total with i % threads == k
+    let mine = pacer::released_for(schedule.total(), threads, k as u64);
     let t0 = w.shared.t0;
     let grace = (schedule.length() / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
     let deadline = t0 + schedule.length() + grace;
@@ -290,27 +305,37 @@ async fn open_loop(w: &mut Worker<'_>, k: usize, next: &Cell<u64>, schedule: &Sc
         let seq = local * threads + k as u64;
         let (offset, steady) = schedule.due(seq);
         let due = t0 + offset;
-        let now = Instant::now();
-        if now >= deadline {
-            // Never sent. Record how long it had waited by the deadline: a lower bound, not an omission.
-            let mut rec = w.recorder.borrow_mut();
-            rec.dropped += 1;
-            if steady {
-                let name = pick(&w.plan.requests, &mut w.rng);
-                rec.record(name, Outcome::Timeout, deadline - due, None, deadline - t0);
+        let start = if turnstile.is_released(local) {
+            // Already due, and this connection only now became free: every connection was busy, because the
+            // server is slow. The request waited in our queue as a user's would: its latency runs from the due time.
+            let now = Instant::now();
+            if now >= deadline {
+                // Never sent. Record how long it had waited by the deadline: a lower bound, not an omission.
+                let mut rec = w.recorder.borrow_mut();
+                rec.dropped += 1;
+                if steady {
+                    let name = pick(&w.plan.requests, &mut w.rng);
+                    rec.record(name, Outcome::Timeout, deadline - due, None, deadline - t0);
+                }
+                continue;
             }
-            continue;
-        }
-        let start = if due > now {
-            tokio::time::sleep_until(due.into()).await;
-            let woke = Instant::now();
-            w.recorder.borrow_mut().send_lag.saturating_record(micros(woke - due));
-            woke
-        } else {
-            if steady && now - due > LATE_AFTER {
+            if steady && now.saturating_duration_since(due) > LATE_AFTER {
                 w.recorder.borrow_mut().late += 1;
             }
             due
+        } else {
+            // Not due yet: wait for the pacer. How late we wake is the generator's fault, not the server's: it is
+            // recorded as send lag, and the latency runs from the moment we woke.
+            turnstile.wait(local).await;
+            if w.shared.abort.load(Ordering::Relaxed) {
+                return;
+            }
+            let woke = Instant::now();
+            w.recorder
+                .borrow_mut()
+                .send_lag
+                .saturating_record(micros(woke.saturating_duration_since(due)));
+            woke
         };
         let (name, outcome, sent, done) = w.exchange(seq, deadline).await;
         let mut rec = w.recorder.borrow_mut();
@@ -321,7 +346,7 @@ async fn open_loop(w: &mut Worker<'_>, k: usize, next: &Cell<u64>, schedule: &Sc
     }
 }
 
-async fn closed_loop(w: &mut Worker<'_>, k: usize, next: &Cell<u64>, warmup: Duration, duration: Duration) {
+async fn closed_loop(w: &mut Worker, k: usize, next: &Cell<u64>, warmup: Duration, duration: Duration) {
     let t0 = w.shared.t0;
     tokio::time::sleep_until(t0.into()).await;
     let (window_start, end) = (t0 + warmup, t0 + warmup + duration);
@@ -366,7 +391,7 @@ fn pick(requests: &[RequestSpec], rng: &mut SmallRng) -> usize {
     requests.len() - 1
 }
 
-impl Worker<'_> {
+impl Worker {
     async fn connect(&mut self) -> Result<Connection, String> {
         let begun = Instant::now();
         let stream = TcpStream::connect(self.plan.target.addr)
@@ -403,7 +428,6 @@ impl Worker<'_> {
     /// bytes left (None if they never did) and when it finished.
     async fn exchange(&mut self, seq: u64, deadline: Instant) -> (usize, Outcome, Option<Instant>, Instant) {
         let name = pick(&self.plan.requests, &mut self.rng);
-        // Reuse the kept-alive connection unless the server closed it; otherwise open one.
         // Reuse the kept-alive connection unless the server closed it; otherwise open one.
         let reusable = match self.connection.take() {
             Some(mut c) if !self.plan.new_connection_per_request => c.is_ready().await.then_some(c),

@@ -23,6 +23,7 @@
 //! | [`template`] | request paths with `{seq}`, `{uniform:N}`, `{zipf:N}` |
 //! | [`scenario`] | weighted, named requests, from a TOML file |
 //! | [`target`] | the URL, its resolution, and the loopback-only guard |
+//! | [`pacer`] | the thread that keeps the open model's schedule, and the queue connections wait in |
 //! | [`engine`] | the threads, connections and the send loop |
 //! | [`recorder`] | HDR histograms and counters, per thread, merged at the end |
 //! | [`report`] | the result: JSON, percentile table, validity self-check |
@@ -34,6 +35,7 @@
 pub mod engine;
 pub mod freezing_server;
 pub mod hdr_log;
+pub mod pacer;
 pub mod proc_stat;
 pub mod recorder;
 pub mod report;
@@ -49,6 +51,6 @@ pub use duration::parse_duration;
 pub use engine::{run, LoadError, Plan};
 pub use report::{LoadReport, Percentiles};
 pub use scenario::{RequestSpec, Scenario};
-pub use schedule::{Mode, Phase};
+pub use schedule::{Arrivals, Mode, Phase};
 pub use target::Target;
 pub use threshold::Threshold;

@@ -7,6 +7,47 @@
 
 use std::time::Duration;
 
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// How arrivals are spaced within the rate.
+///
+/// Even spacing (wrk2, k6's constant-arrival-rate) is easy to reason about but kinder than real traffic: a job that
+/// takes exactly as long as the gap between arrivals never delays the next one. Independent users arrive at random
+/// (a Poisson process): sometimes three at once, sometimes none for a while, and queues form even below capacity.
+/// A lesson about queueing behind slow work needs Poisson arrivals to be true to life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrivals {
+    /// Request `i` is due at exactly `i / rate`.
+    #[default]
+    Even,
+    /// A Poisson process at the same average rate, from a fixed seed: every run — and every variant of a lab —
+    /// sees the same random-looking arrival times, so comparisons stay like for like.
+    Poisson {
+        /// The seed of the arrival times.
+        seed: u64,
+    },
+}
+
+impl Arrivals {
+    /// `even` or `poisson` (seed 1).
+    pub fn parse(text: &str) -> Result<Arrivals, String> {
+        match text {
+            "even" => Ok(Arrivals::Even),
+            "poisson" => Ok(Arrivals::Poisson { seed: 1 }),
+            other => Err(format!("unknown arrivals {other:?}: use \"even\" or \"poisson\"")),
+        }
+    }
+
+    /// The name `parse` reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arrivals::Even => "even",
+            Arrivals::Poisson { .. } => "poisson",
+        }
+    }
+}
+
 /// How load is applied.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
@@ -81,9 +122,9 @@ impl Phase {
     }
 
     /// Offset of the `j`-th arrival from the phase start: solves `a·t + (b−a)·t²/(2T) = j` for `t`.
-    fn offset(&self, j: u64) -> f64 {
+    /// `j` may be fractional: that is how Poisson arrivals are placed on a ramp.
+    fn offset(&self, j: f64) -> f64 {
         let (a, b, t) = (self.from_rps, self.to_rps, self.duration.as_secs_f64());
-        let j = j as f64;
         if (b - a).abs() < 1e-9 {
             return j / a;
         }
@@ -98,6 +139,8 @@ pub struct Schedule {
     /// (first global index, start offset in seconds, phase)
     phases: Vec<(u64, f64, Phase)>,
     total: u64,
+    /// With Poisson arrivals, every request's offset in seconds, drawn once (8 bytes a request).
+    drawn: Option<Vec<f64>>,
 }
 
 impl Schedule {
@@ -114,7 +157,36 @@ impl Schedule {
         Schedule {
             phases: laid,
             total: first,
+            drawn: None,
         }
+    }
+
+    /// The same phases with the given spacing of arrivals.
+    ///
+    /// Poisson arrivals keep each phase's count of requests (so runs stay comparable) and place them as a Poisson
+    /// process would: given how many arrive in an interval, their times are independent and uniform over it
+    /// (uniform over the *count*, on a ramp, so a ramp still speeds up). Sorted, those are the due times.
+    pub fn with_arrivals(phases: &[Phase], arrivals: Arrivals) -> Schedule {
+        let mut schedule = Schedule::new(phases);
+        if let Arrivals::Poisson { seed } = arrivals {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let mut drawn = Vec::with_capacity(schedule.total as usize);
+            for (i, (_, start, phase)) in schedule.phases.iter().enumerate() {
+                let count = schedule.count_of(i);
+                let mut counts: Vec<f64> = (0..count).map(|_| rng.random::<f64>() * count as f64).collect();
+                counts.sort_by(f64::total_cmp);
+                drawn.extend(counts.into_iter().map(|j| start + phase.offset(j)));
+            }
+            schedule.drawn = Some(drawn);
+        }
+        schedule
+    }
+
+    /// Requests in the phase at position `i`.
+    fn count_of(&self, i: usize) -> u64 {
+        let first = self.phases[i].0;
+        let next = self.phases.get(i + 1).map_or(self.total, |p| p.0);
+        next - first
     }
 
     /// Number of requests in the whole run.
@@ -130,7 +202,10 @@ impl Schedule {
             .rev()
             .find(|(first, _, _)| *first <= i)
             .expect("the first phase starts at index 0");
-        let offset = start + phase.offset(i - first);
+        let offset = match &self.drawn {
+            Some(drawn) => drawn[i as usize],
+            None => start + phase.offset((i - first) as f64),
+        };
         (Duration::from_secs_f64(offset), phase.steady)
     }
 
@@ -183,6 +258,33 @@ mod tests {
         assert_eq!(s.due(100), (secs(1.0), true));
         assert_eq!(s.steady_window(), (secs(1.0), secs(5.0)));
         assert_eq!(s.length(), secs(6.0));
+    }
+
+    #[test]
+    fn poisson_arrivals_keep_the_count_and_the_phases_but_bunch_up() {
+        let Mode::FixedRate { phases } = Mode::fixed_rate(100.0, secs(1.0), Duration::ZERO, secs(10.0)) else {
+            unreachable!()
+        };
+        let even = Schedule::new(&phases);
+        let poisson = Schedule::with_arrivals(&phases, Arrivals::Poisson { seed: 1 });
+        assert_eq!(poisson.total(), even.total());
+        let due: Vec<f64> = (0..poisson.total()).map(|i| poisson.due(i).0.as_secs_f64()).collect();
+        assert!(due.windows(2).all(|w| w[0] <= w[1]), "due times are in order");
+        // The warm-up's 100 stay in the first second, the steady 1000 in the next ten.
+        assert!(due[..100].iter().all(|&t| t < 1.0) && due[100..].iter().all(|&t| (1.0..11.0).contains(&t)));
+        assert!(!poisson.due(99).1 && poisson.due(100).1);
+        // Gaps are exponential with mean 10 ms: about 1 - e^-0.5 = 39% of them are under 5 ms (none are, evenly),
+        // and some exceed 30 ms (e^-3 = 5%).
+        let gaps: Vec<f64> = due[100..].windows(2).map(|w| w[1] - w[0]).collect();
+        let short = gaps.iter().filter(|&&g| g < 0.005).count() as f64 / gaps.len() as f64;
+        let long = gaps.iter().filter(|&&g| g > 0.030).count() as f64 / gaps.len() as f64;
+        assert!((0.30..0.48).contains(&short), "{short}");
+        assert!((0.02..0.09).contains(&long), "{long}");
+        // The same seed gives the same times: every variant of a lab sees the same arrivals.
+        let again = Schedule::with_arrivals(&phases, Arrivals::Poisson { seed: 1 });
+        assert_eq!(again.due(500), poisson.due(500));
+        assert_eq!(Arrivals::parse("poisson"), Ok(Arrivals::Poisson { seed: 1 }));
+        assert!(Arrivals::parse("bursty").unwrap_err().contains("even"));
     }
 
     #[test]
