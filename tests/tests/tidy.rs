@@ -75,12 +75,12 @@ fn a_broken_lab_manifest_names_file_and_line() {
     std::fs::create_dir_all(&lab).unwrap();
     std::fs::write(
         lab.join("lab.toml"),
-        "name = \"broken\"\ntitle = \"t\"\nserver = \"s\"\nvariants = [ { name = \"a\" } ]\n\n[profile.quick]\nmode = \"fixed-rate\"\nduration = \"1s\"\nconnections = 1\npath = \"/\"\n",
+        "name = \"broken\"\ntitle = \"t\"\nserver = \"s\"\nbaseline = \"a\"\nvariants = [ { name = \"a\" } ]\n\n[profile.quick]\nmode = \"fixed-rate\"\nduration = \"1s\"\nconnections = 1\npath = \"/\"\n",
     )
     .unwrap();
     let error = lab_harness::discover(dir.path()).unwrap_err().to_string();
     let expected = format!(
-        "{}:6: profile \"quick\": mode \"fixed-rate\" needs a rate",
+        "{}:7: profile \"quick\": mode \"fixed-rate\" needs a rate",
         lab.join("lab.toml").display()
     );
     assert_eq!(error, expected);

@@ -141,8 +141,9 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
             variants.push(gate.relative_to.clone());
         }
     }
-    if found.lab.variants.iter().any(|v| v.name == "naive") {
-        variants.push("naive".into());
+    // The lab names its naive baseline in lab.toml: the learner sees how far both came from it.
+    if !variants.contains(&found.lab.baseline) {
+        variants.push(found.lab.baseline.clone());
     }
     let options = RunOptions {
         variants,

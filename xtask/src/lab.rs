@@ -138,9 +138,21 @@ fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabAr
         println!("{}", serde_json::to_string_pretty(&report)?);
         eprintln!("report: {}\n        {}", json_path.display(), html_path.display());
     } else {
+        // How the generator was scheduled decides how well it kept its schedule: say it up front.
+        let priorities: std::collections::BTreeSet<&str> = report
+            .variants
+            .iter()
+            .map(|v| v.load.generator.priority.as_str())
+            .filter(|p| !p.is_empty())
+            .collect();
         println!(
-            "{}: {} (profile {}, {} CPUs: {})",
-            report.lab, report.title, report.profile, report.machine.cpus, report.machine.cpu_model
+            "{}: {} (profile {}, {} CPUs: {}; generator threads: {})",
+            report.lab,
+            report.title,
+            report.profile,
+            report.machine.cpus,
+            report.machine.cpu_model,
+            priorities.into_iter().collect::<Vec<_>>().join(", ")
         );
         println!("{}", report.table());
         println!("{}", report.verdicts());

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `hyper-current-thread` | bare hyper, a hand-written service function ([`hyper_server`]) | one thread |
 //! | `hyper-multi-thread` | bare hyper | one worker per core |
-//! | `axum-current-thread` | axum: router, extractors, tower layers ([`axum_server`]) | one thread |
+//! | `axum-current-thread` | axum: router, extractors, tower layers ([`server`]) | one thread |
 //! | `axum-multi-thread` | axum | one worker per core |
 //!
 //! What to look at: how little axum costs over bare hyper (its router is a match on a prefix tree, its handlers
@@ -16,8 +16,8 @@
 //! the two cores. Node.js runs one event loop per process — the `current-thread` rows — and reaches for the
 //! cluster module to use more cores; a tokio server gets the multi-thread rows from one process.
 
-pub mod axum_server;
 pub mod hyper_server;
+pub mod server;
 
 /// The body every variant answers `GET /` with.
 pub const HELLO: &str = "hello, world\n";

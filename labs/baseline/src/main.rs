@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use clap::Parser;
-use lab_baseline::{axum_server, hyper_server, COUNTERS};
+use lab_baseline::{hyper_server, server, COUNTERS};
 use lab_kit::{Counters, RuntimeFlavor, ServerArgs};
 
 /// Hello world four ways.
@@ -29,7 +29,7 @@ fn main() -> anyhow::Result<()> {
             let listener = lab_kit::bind(&cli.server).await?;
             hyper_server::serve(listener, counters).await
         } else {
-            lab_kit::serve(&cli.server, axum_server::app(counters)).await
+            lab_kit::serve(&cli.server, server::app(counters)).await
         }
     })
 }

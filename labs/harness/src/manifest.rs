@@ -28,6 +28,9 @@ pub struct Manifest {
     pub package: String,
     /// The folder `lab.toml` is in.
     pub dir: PathBuf,
+    /// The naive variant every other is measured against (`cargo xtask check` runs it beside the exercise, for
+    /// scale).
+    pub baseline: String,
     /// Implementations to compare, in the order they run.
     pub variants: Vec<VariantSpec>,
     /// Load profiles by name (`quick`, `full`, …).
@@ -78,7 +81,7 @@ pub struct Gate {
 pub struct VariantSpec {
     /// Its name in tables and lessons.
     pub name: String,
-    /// Arguments for the server binary.
+    /// Arguments for the server binary: `--variant <serves>` and then the variant's own `args`.
     pub args: Vec<String>,
     /// Overrides the profile's mode (e.g. the load-generator lab measures one server two ways).
     pub mode: Option<ModeKind>,
@@ -199,6 +202,7 @@ struct RawManifest {
     chapter: Option<String>,
     server: String,
     package: Option<String>,
+    baseline: Option<Spanned<String>>,
     variants: Vec<Spanned<RawVariant>>,
     profile: BTreeMap<String, Spanned<RawProfile>>,
     #[serde(default)]
@@ -211,6 +215,9 @@ struct RawManifest {
 #[serde(deny_unknown_fields)]
 struct RawVariant {
     name: String,
+    /// Which of the server's variants this runs (`--variant`); the variant's own name when absent.
+    serves: Option<String>,
+    /// Further arguments, after `--variant <serves>`.
     #[serde(default)]
     args: Vec<String>,
     mode: Option<ModeKind>,
@@ -304,15 +311,27 @@ impl Manifest {
                     format!("variant {:?}: connections must be at least 1", v.name),
                 ));
             }
+            if v.args.iter().any(|a| a == "--variant" || a.starts_with("--variant=")) {
+                return Err(fail(
+                    line,
+                    format!(
+                        "variant {:?}: args must not repeat --variant; it is `--variant {}` already (set `serves = \"…\"` to run another of the server's variants)",
+                        v.name,
+                        v.serves.as_deref().unwrap_or(&v.name)
+                    ),
+                ));
+            }
             let requests = match &v.path {
                 Some(path) => Some(vec![
                     RequestSpec::get(path).map_err(|e| fail(line, format!("variant {:?}: {e}", v.name)))?
                 ]),
                 None => None,
             };
+            let mut args = vec!["--variant".to_string(), v.serves.unwrap_or_else(|| v.name.clone())];
+            args.extend(v.args);
             variants.push(VariantSpec {
                 name: v.name,
-                args: v.args,
+                args,
                 mode: v.mode,
                 connections: v.connections,
                 rate: v.rate,
@@ -323,6 +342,20 @@ impl Manifest {
         }
         if variants.is_empty() {
             return Err(fail(1, "a lab needs at least one variant".into()));
+        }
+        let Some(baseline) = raw.baseline else {
+            return Err(fail(
+                1,
+                "name the naive variant the others are measured against: baseline = \"<variant>\"".into(),
+            ));
+        };
+        let baseline_line = at(baseline.span());
+        let baseline = baseline.into_inner();
+        if !variants.iter().any(|v| v.name == baseline) {
+            return Err(fail(
+                baseline_line,
+                format!("baseline {baseline:?} is not one of the variants"),
+            ));
         }
 
         let mut profiles = BTreeMap::new();
@@ -466,6 +499,7 @@ impl Manifest {
             package: raw.package.unwrap_or_else(|| raw.server.clone()),
             server: raw.server,
             dir,
+            baseline,
             variants,
             profiles,
             lessons,
@@ -513,9 +547,10 @@ mod tests {
 name = "demo"
 title = "A demo"
 server = "lab-demo"
+baseline = "slow"
 variants = [
-  { name = "slow", args = ["--variant", "slow"] },
-  { name = "fast", args = ["--variant", "fast"] },
+  { name = "slow" },
+  { name = "fast", serves = "quick", args = ["--workers", "2"] },
 ]
 
 [profile.quick]
@@ -552,10 +587,39 @@ at_least = 2.0
     }
 
     #[test]
+    fn a_variant_runs_its_own_name_unless_it_serves_another() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.baseline, "slow");
+        assert_eq!(m.variants[0].args, ["--variant", "slow"]);
+        assert_eq!(m.variants[1].args, ["--variant", "quick", "--workers", "2"]);
+        let repeated = GOOD.replace(
+            r#"{ name = "slow" }"#,
+            r#"{ name = "slow", args = ["--variant", "slow"] }"#,
+        );
+        let e = parse(&repeated).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:7: ") && e.contains("serves"), "{e}");
+    }
+
+    #[test]
+    fn the_baseline_must_be_named_and_be_a_variant() {
+        let e = parse(&GOOD.replacen("baseline = \"slow\"\n", "", 1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("baseline = \"<variant>\""), "{e}");
+        let e = parse(&GOOD.replacen("baseline = \"slow\"\n", "baseline = \"slower\"\n", 1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("labs/demo/lab.toml:5: ") && e.contains("\"slower\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_syntax_error_names_file_and_line() {
         let broken = GOOD.replace("rate = 100", "rate = = 100");
         let e = parse(&broken).unwrap_err().to_string();
-        assert!(e.starts_with("labs/demo/lab.toml:12: "), "{e}");
+        assert!(e.starts_with("labs/demo/lab.toml:13: "), "{e}");
     }
 
     #[test]
@@ -563,7 +627,7 @@ at_least = 2.0
         let broken = GOOD.replace("variant = \"fast\"\nat_least", "variant = \"fastest\"\nat_least");
         let e = parse(&broken).unwrap_err().to_string();
         assert!(
-            e.starts_with("labs/demo/lab.toml:18: ") && e.contains("\"fastest\""),
+            e.starts_with("labs/demo/lab.toml:19: ") && e.contains("\"fastest\""),
             "{e}"
         );
     }
@@ -574,17 +638,17 @@ at_least = 2.0
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("labs/demo/lab.toml:10: ") && e.contains("invalid duration"),
+            e.starts_with("labs/demo/lab.toml:11: ") && e.contains("invalid duration"),
             "{e}"
         );
         let e = parse(&GOOD.replace("{zipf:100}", "{zipf:}")).unwrap_err().to_string();
-        assert!(e.starts_with("labs/demo/lab.toml:10: ") && e.contains("zipf"), "{e}");
+        assert!(e.starts_with("labs/demo/lab.toml:11: ") && e.contains("zipf"), "{e}");
         assert!(parse(&GOOD.replace("latency_us.p99", "by_name.ping.latency_us.p99")).is_ok());
         assert!(parse(&GOOD.replace("latency_us.p99", "by_name.ping.latency.p99")).is_err());
         let e = parse(&GOOD.replace("latency_us.p99", "latency.p99"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains(":18: unknown metric"), "{e}");
+        assert!(e.contains(":19: unknown metric"), "{e}");
         let e = parse(&GOOD.replace("titel", "x").replace("title = ", "titel = "))
             .unwrap_err()
             .to_string();

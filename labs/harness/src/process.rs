@@ -8,13 +8,15 @@
 //! 3. each child asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`), which covers even a
 //!    `kill -9` of the harness.
 //!
-//! Lab servers also run in the `SCHED_IDLE` class (and at `nice 19`, where that class is missing): when a variant
-//! saturates every core, the load generator still gets the CPU the moment it wakes, so the run measures the server
-//! rather than a starved instrument. Niceness alone was not enough: measured on 2 cores (Linux 6.18, EEVDF), a
-//! nice-19 server running hashes on several threads still held the CPU for a time slice after the generator woke,
-//! putting the generator's send lag p99 at 2–3 ms; an idle-class task is preempted at once. Any process may put
-//! itself in that class — no privilege needed — so this works on a learner's laptop as it does here. The server
-//! still gets every cycle nothing else wants, so its throughput is not capped.
+//! Lab servers also run at `nice 19`: when a variant saturates every core, the load generator still gets the CPU
+//! it needs to keep its schedule, so the run measures the server rather than a starved instrument (the generator
+//! raises its own priority too, where permitted: see `lab_load_generator::pacer`).
+//!
+//! Why not the `SCHED_IDLE` class, which any process may enter and which gives way to the generator at once? It was
+//! tried and measured: in that class a thread that wakes never preempts another (the kernel only preempts on
+//! wake-up for ordinary threads), so a server's event loop, woken by a request, waited for its own hashing thread's
+//! time slice to end — the worker-pools lab's `/ping` p99 went from under 1 ms to 3.5 ms with the work *off* the
+//! loop. It distorted the very behaviour the labs measure.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -198,10 +200,7 @@ fn die_with_parent(command: &mut Command) {
                 }
                 // Lower priority than the load generator: on a 2-core machine a server that saturates the CPU would
                 // otherwise starve the instrument, and the run would measure the generator's lag, not the server.
-                // sched_setscheduler and nice are plain system calls, async-signal-safe like prctl.
                 libc::nice(19);
-                let param = libc::sched_param { sched_priority: 0 };
-                libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
                 Ok(())
             });
         }

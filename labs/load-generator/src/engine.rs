@@ -199,7 +199,8 @@ fn run_thread(
     shared: Arc<Shared>,
     paced: Option<(Arc<Gate>, Arc<Schedule>)>,
 ) -> std::io::Result<(Recorder, ThreadUsage)> {
-    let nice = pacer::raise_priority();
+    // The open model's threads sleep between sends and may run realtime; the closed model's run flat out.
+    let priority = pacer::raise_priority(matches!(plan.mode, Mode::FixedRate { .. }));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let started = Instant::now();
     let cpu_before = crate::proc_stat::thread_cpu_time();
@@ -255,7 +256,7 @@ fn run_thread(
     let recorder = Rc::try_unwrap(recorder)
         .map(RefCell::into_inner)
         .unwrap_or_else(|rc| rc.borrow().clone());
-    Ok((recorder, ThreadUsage { wall, cpu, nice }))
+    Ok((recorder, ThreadUsage { wall, cpu, priority }))
 }
 
 /// One connection's loop.

@@ -1,4 +1,7 @@
-//! `lab-load-generator`: an HTTP load generator that does not lie, and the lab that shows why that matters.
+//! `lab-load-generator`: an HTTP load generator that does not lie — the instrument every lab stands on.
+//!
+//! It depends on nothing of the workbench (its lab's server is the package `lab-coordinated-omission`, in `lab/`):
+//! the harness and `cargo xtask load` compile the instrument alone.
 //!
 //! # The lesson
 //!
@@ -30,10 +33,8 @@
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
 //! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
 //! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
-//! | [`freezing_server`] | the lab's server: an event loop that freezes every few seconds |
 
 pub mod engine;
-pub mod freezing_server;
 pub mod hdr_log;
 pub mod pacer;
 pub mod proc_stat;

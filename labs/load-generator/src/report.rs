@@ -85,10 +85,10 @@ pub struct GeneratorReport {
     pub busiest_thread_load: f64,
     /// How late connections waiting for a due time were woken (open model).
     pub send_lag_us: Percentiles,
-    /// The niceness the generator's threads ran at: negative when it could raise its priority above normal
-    /// processes (lab servers run at 19).
+    /// How the generator's threads were scheduled: `SCHED_FIFO` (ahead of everything, where permitted),
+    /// `nice -10`, or `nice 0` when it could not raise its priority (lab servers run at nice 19).
     #[serde(default)]
-    pub nice: i32,
+    pub priority: String,
     /// False when the generator could not keep its schedule: do not quote the numbers.
     pub valid: bool,
     /// Why it is not valid.
@@ -162,8 +162,8 @@ pub struct ThreadUsage {
     pub wall: Duration,
     /// CPU time, when /proc could tell.
     pub cpu: Option<Duration>,
-    /// The niceness the thread ran at (see `pacer::raise_priority`).
-    pub nice: i32,
+    /// How the thread was scheduled (see `pacer::raise_priority`).
+    pub priority: crate::pacer::Priority,
 }
 
 /// Percentiles a spectrum chart plots: denser towards the tail, where the lessons are.
@@ -177,6 +177,16 @@ const SATURATED_LOAD: f64 = 0.95;
 /// is not quoted; whether a lesson can still be judged from it depends on the size of the lag against what the
 /// lesson compares (the harness decides that, from `send_lag_us`).
 pub const MAX_SEND_LAG_P99_US: u64 = 1_000;
+
+/// The weakest priority any generator thread ran at: that is the one that could have kept a send waiting.
+fn priority_label(usage: &[ThreadUsage]) -> String {
+    use crate::pacer::Priority;
+    let weakest = usage.iter().map(|u| u.priority).max_by_key(|p| match p {
+        Priority::Realtime => i32::MIN,
+        Priority::Nice(n) => *n,
+    });
+    weakest.map_or_else(String::new, Priority::label)
+}
 
 pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, usage: &[ThreadUsage]) -> LoadReport {
     let total: NamedStats = rec.total();
@@ -307,7 +317,7 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
             cpu_seconds: cpu.map_or(0.0, |c| c.as_secs_f64()),
             busiest_thread_load: busiest,
             send_lag_us: send_lag,
-            nice: usage.iter().map(|u| u.nice).max().unwrap_or(0),
+            priority: priority_label(usage),
             valid: invalid.is_empty(),
             invalid_reasons: invalid,
             notes,

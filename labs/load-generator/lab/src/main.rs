@@ -1,14 +1,15 @@
-//! The load-generator lab's server binary: `lab-load-generator --variant freezing [--freeze-ms 500] [--every-ms 2000]`.
+//! The load-generator lab's server binary:
+//! `lab-coordinated-omission --variant freezing [--freeze-ms 500] [--every-ms 2000]`.
 //!
 //! It runs on a current-thread runtime on purpose — one event loop, like one Node.js process — so that a freeze
-//! stops everything. See `freezing_server` for the lesson.
+//! stops everything. See `server` for the lesson.
 
 use std::time::Duration;
 
 use anyhow::bail;
 use clap::Parser;
+use lab_coordinated_omission::server::{self, COUNTERS};
 use lab_kit::{Counters, RuntimeFlavor, ServerArgs};
-use lab_load_generator::freezing_server::{self, COUNTERS};
 
 /// A server whose event loop freezes periodically.
 #[derive(Parser)]
@@ -43,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         let counters = Counters::new(COUNTERS);
         let every = Duration::from_millis(cli.every_ms);
         let freeze = Duration::from_millis(cli.freeze_ms);
-        tokio::spawn(freezing_server::freeze_periodically(every, freeze, counters.clone()));
-        lab_kit::serve(&cli.server, freezing_server::app(counters)).await
+        tokio::spawn(server::freeze_periodically(every, freeze, counters.clone()));
+        lab_kit::serve(&cli.server, server::app(counters)).await
     })
 }

@@ -1,4 +1,6 @@
-//! The generator against the lab's real freezing server (its own binary, started per test and killed on drop).
+//! The generator against the load-generator lab's real freezing server (the `lab-coordinated-omission` binary,
+//! started per test and killed on drop). The test lives here, not in either package, because the instrument
+//! depends on no server and no lab depends on the instrument.
 //!
 //! These are the instrument's acceptance checks. The effect measured is enormous (half-second freezes against
 //! sub-millisecond requests), so the bounds hold on a loaded 2-core machine; finer timing ratios belong to
@@ -24,7 +26,7 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lab-load-generator"))
+    let mut child = Command::new(workbench_tests::lab_server_binary("lab-coordinated-omission"))
         .args(["--variant", "freezing"])
         .args(args)
         .stdout(Stdio::piped())
