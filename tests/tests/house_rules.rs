@@ -176,8 +176,8 @@ fn every_lab_is_a_member_with_a_server_app_and_a_readme() {
     assert!(broken.is_empty(), "\n{}", broken.join("\n"));
 }
 
-/// Every run report committed for the book, newest format first.
-fn committed_reports() -> Vec<(PathBuf, lab_harness::RunReport)> {
+/// Every file under the book's sources with this extension.
+fn book_files(extension: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![root().join("book/src")];
     while let Some(dir) = stack.pop() {
@@ -185,15 +185,25 @@ fn committed_reports() -> Vec<(PathBuf, lab_harness::RunReport)> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let report = serde_json::from_str(&text)
-                    .unwrap_or_else(|e| panic!("{} is not a run report: {e}", path.display()));
-                found.push((path, report));
+            } else if path.extension().is_some_and(|e| e == extension) {
+                found.push(path);
             }
         }
     }
     found
+}
+
+/// Every run report committed for the book.
+fn committed_reports() -> Vec<(PathBuf, lab_harness::RunReport)> {
+    book_files("json")
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let report =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a run report: {e}", path.display()));
+            (path, report)
+        })
+        .collect()
 }
 
 #[test]
@@ -242,18 +252,10 @@ fn every_quiz_bank_is_in_a_chapter_and_every_chapter_quiz_has_a_bank() {
         .collect();
     let placeholder = regex::Regex::new(r"\{\{#quiz ([a-z0-9-]+)\}\}").unwrap();
     let mut in_chapters: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut stack = vec![root().join("book/src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for c in placeholder.captures_iter(&text) {
-                    in_chapters.insert(c[1].to_string(), path.clone());
-                }
-            }
+    for chapter in book_files("md") {
+        let text = std::fs::read_to_string(&chapter).unwrap();
+        for c in placeholder.captures_iter(&text) {
+            in_chapters.insert(c[1].to_string(), chapter.clone());
         }
     }
     let mut broken = Vec::new();
