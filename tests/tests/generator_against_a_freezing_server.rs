@@ -1,48 +1,34 @@
 //! The generator against the load-generator lab's real freezing server (the `lab-coordinated-omission` binary,
-//! started per test and killed on drop). The test lives here, not in either package, because the instrument
+//! started per test and stopped on drop). The test lives here, not in either package, because the instrument
 //! depends on no server and no lab depends on the instrument.
 //!
 //! These are the instrument's acceptance checks. The effect measured is enormous (half-second freezes against
 //! sub-millisecond requests), so the bounds hold on a loaded 2-core machine; finer timing ratios belong to
 //! `cargo xtask lab`, not to tests.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use lab_harness::process::LabProcess;
 use lab_load_generator::{run, Mode, Plan, RequestSpec, Target};
 
-/// The server process; killed when dropped, even when the test panics.
+/// The freezing server, started as the harness starts every lab server (ready when `/healthz` answers, stopped
+/// on drop even when the test panics).
 struct Server {
-    child: Child,
+    _process: LabProcess,
     url: String,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(args: &[&str]) -> Server {
-    let mut child = Command::new(workbench_tests::lab_server_binary("lab-coordinated-omission"))
-        .args(["--variant", "freezing"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the freezing server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let binary = workbench_tests::lab_server_binary("lab-coordinated-omission");
+    let args: Vec<String> = ["--variant", "freezing"]
+        .iter()
+        .chain(args)
+        .map(|a| a.to_string())
+        .collect();
+    let process = LabProcess::start(&binary, &args, &[]).expect("start the freezing server");
     Server {
-        url: format!("http://{addr}/"),
-        child,
+        url: format!("http://{}/", process.addr),
+        _process: process,
     }
 }
 

@@ -96,17 +96,14 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
             let mut progress = crate::progress::Progress::new();
             match lab_harness::run_lab(&root, manifest, &options, &mut |event| progress.on(event)) {
                 Ok(report) => {
-                    let out_dir = target_dir(&root).join("workbench").join(&report.lab);
-                    let (json_path, _) = report.write(&out_dir)?;
+                    let (json_path, _) = write_report(&root, &report)?;
                     println!("{} (round {round}): {}", report.lab, json_path.display());
                     println!("{}", report.verdicts());
                     tally.add(&report);
                 }
                 Err(e) => {
                     println!("{} (round {round}): the run failed: {e:#}", manifest.name);
-                    let claims: Vec<(String, f64)> =
-                        manifest.lessons.iter().map(|l| (l.claim.clone(), l.at_least)).collect();
-                    tally.add_failed_run(&manifest.name, &claims);
+                    tally.add_failed_run(manifest);
                 }
             }
         }
@@ -131,8 +128,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
 fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabArgs) -> anyhow::Result<ExitCode> {
     let mut progress = crate::progress::Progress::new();
     let report = lab_harness::run_lab(root, manifest, options, &mut |event| progress.on(event))?;
-    let out_dir = target_dir(root).join("workbench").join(&report.lab);
-    let (json_path, html_path) = report.write(&out_dir)?;
+    let (json_path, html_path) = write_report(root, &report)?;
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -166,6 +162,14 @@ fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabAr
     } else {
         ExitCode::from(3)
     })
+}
+
+/// Writes the run report as `target/workbench/<lab>/<time>.{json,html}`; returns both paths.
+fn write_report(
+    root: &Path,
+    report: &lab_harness::RunReport,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    report.write(&target_dir(root).join("workbench").join(&report.lab))
 }
 
 /// Cargo's target folder: `CARGO_TARGET_DIR` when set, else `<root>/target`.

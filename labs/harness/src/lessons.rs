@@ -4,7 +4,7 @@
 //! For a metric where lower is better (latency, queries) the ratio is `baseline / variant`; where higher is better
 //! (throughput) it is `variant / baseline`. Either way, "at least 10" means "the variant wins by 10×".
 
-use lab_load_generator::report::human_us;
+use lab_load_generator::report::{human_us, SATURATED_LOAD};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Better, Exercise, Lesson};
@@ -112,10 +112,6 @@ pub fn judge(lessons: &[Lesson], results: &[VariantResult]) -> Vec<Verdict> {
     lessons.iter().map(|lesson| judge_one(lesson, results)).collect()
 }
 
-/// A generator thread busier than this may have been the limit of what it measured (throughput) or may have read
-/// responses late (latency).
-const SATURATED_LOAD: f64 = 0.95;
-
 /// The range the true value of `metric` lies in, given what the generator may have got wrong in this run.
 ///
 /// This is how a run that was not perfect can still be judged honestly: a lesson is left unjudged only when the
@@ -159,17 +155,46 @@ fn generator_error(result: &VariantResult) -> String {
     }
 }
 
-/// `numerator / denominator` and the range it could have had within the generator's error.
-/// A zero denominator is read as one (so "no queries at all" gives a finite, lower-bound ratio).
-fn ratio_range(numerator: (f64, f64), denominator: (f64, f64)) -> (f64, f64) {
-    let nonzero = |x: f64| if x == 0.0 { 1.0 } else { x };
-    let lowest = numerator.0 / nonzero(denominator.1);
-    let highest = if denominator.0 == 0.0 && denominator.1 > 0.0 {
-        f64::INFINITY
-    } else {
-        numerator.1 / nonzero(denominator.0)
-    };
-    (lowest, highest)
+/// A ratio of one metric between two variants, and the range it could have had within the generator's error.
+struct Ratio {
+    measured: f64,
+    lowest: f64,
+    highest: f64,
+}
+
+impl Ratio {
+    /// `numerator / denominator`, each a variant and its value of `metric`. A zero is read as one (so "no queries
+    /// at all" gives a finite ratio, a lower bound) — except where the error range reaches zero: that end is ∞.
+    fn of(metric: &str, numerator: (&VariantResult, f64), denominator: (&VariantResult, f64)) -> Ratio {
+        let nonzero = |x: f64| if x == 0.0 { 1.0 } else { x };
+        let (n_low, n_high) = generator_error_bounds(numerator.0, metric, numerator.1);
+        let (d_low, d_high) = generator_error_bounds(denominator.0, metric, denominator.1);
+        Ratio {
+            measured: numerator.1 / nonzero(denominator.1),
+            lowest: n_low / nonzero(d_high),
+            highest: if d_low == 0.0 && d_high > 0.0 {
+                f64::INFINITY
+            } else {
+                n_high / nonzero(d_low)
+            },
+        }
+    }
+
+    /// The verdict of `passes` when it is the same across the whole range; `None` when the generator's error could
+    /// change it.
+    fn decided(&self, passes: impl Fn(f64) -> bool) -> Option<bool> {
+        (passes(self.lowest) == passes(self.highest)).then(|| passes(self.measured))
+    }
+
+    /// `4.00× to 10.0×`.
+    fn range(&self) -> String {
+        let highest = if self.highest.is_finite() {
+            round(self.highest)
+        } else {
+            "∞".into()
+        };
+        format!("{}× to {highest}×", round(self.lowest))
+    }
 }
 
 fn judge_one(lesson: &Lesson, results: &[VariantResult]) -> Verdict {
@@ -197,28 +222,23 @@ fn judge_one(lesson: &Lesson, results: &[VariantResult]) -> Verdict {
     };
     verdict.baseline_value = Some(b);
     verdict.variant_value = Some(v);
-    let (b_range, v_range) = (
-        generator_error_bounds(base, &lesson.metric, b),
-        generator_error_bounds(var, &lesson.metric, v),
-    );
     // The winner's value is the numerator: baseline / variant when lower is better, variant / baseline otherwise.
-    let (ratio, (lowest, highest)) = match lesson.better {
-        Better::Lower => (ratio_range((b, b), (v, v)).0, ratio_range(b_range, v_range)),
-        Better::Higher => (ratio_range((v, v), (b, b)).0, ratio_range(v_range, b_range)),
+    let ratio = match lesson.better {
+        Better::Lower => Ratio::of(&lesson.metric, (base, b), (var, v)),
+        Better::Higher => Ratio::of(&lesson.metric, (var, v), (base, b)),
     };
-    if (lowest >= lesson.at_least) != (highest >= lesson.at_least) {
+    let Some(holds) = ratio.decided(|r| r >= lesson.at_least) else {
         verdict.note = Some(format!(
-            "the generator's error could change the verdict: measured {}×, but anywhere from {}× to {}× within its error ({}; {}) — run it again on a quieter machine",
-            round(ratio),
-            round(lowest),
-            if highest.is_finite() { round(highest) } else { "∞".into() },
+            "the generator's error could change the verdict: measured {}×, but anywhere from {} within its error ({}; {}) — run it again on a quieter machine",
+            round(ratio.measured),
+            ratio.range(),
             generator_error(base),
             generator_error(var),
         ));
         return verdict;
-    }
-    verdict.observed_ratio = Some(ratio);
-    verdict.holds = ratio >= lesson.at_least;
+    };
+    verdict.observed_ratio = Some(ratio.measured);
+    verdict.holds = holds;
     verdict
 }
 
@@ -299,28 +319,23 @@ pub fn judge_gates(exercises: &[Exercise], results: &[VariantResult]) -> Vec<Gat
                         metric_value(learner, &gate.metric),
                         metric_value(reference, &gate.metric),
                     ) {
-                        let ratio = ratio_range((l, l), (r, r)).0;
-                        let (lowest, highest) = ratio_range(
-                            generator_error_bounds(learner, &gate.metric, l),
-                            generator_error_bounds(reference, &gate.metric, r),
-                        );
-                        if (lowest <= gate.at_most) != (highest <= gate.at_most) {
+                        let ratio = Ratio::of(&gate.metric, (learner, l), (reference, r));
+                        let Some(within) = ratio.decided(|x| x <= gate.at_most) else {
                             verdict.note = Some(format!(
-                                "the generator's error could change the verdict ({}× measured, {}× to {}× within its error): run it again on a quieter machine",
-                                round(ratio),
-                                round(lowest),
-                                if highest.is_finite() { round(highest) } else { "∞".into() },
+                                "the generator's error could change the verdict ({}× measured, {} within its error): run it again on a quieter machine",
+                                round(ratio.measured),
+                                ratio.range(),
                             ));
                             verdicts.push(verdict);
                             continue;
-                        }
-                        verdict.observed_ratio = Some(ratio);
+                        };
+                        verdict.observed_ratio = Some(ratio.measured);
                         // Failed requests count against the learner only beyond what the reference had in the same
                         // run: a bounded pool sheds by design when the machine is busy, reference and learner alike.
                         let (mine, theirs) = (learner.load.errors, reference.load.errors);
                         let far_beyond = mine > theirs.saturating_mul(2) && mine > theirs + 5;
                         let too_many_errors = far_beyond || (theirs == 0 && mine > 0);
-                        verdict.passed = ratio <= gate.at_most && !too_many_errors;
+                        verdict.passed = within && !too_many_errors;
                         if too_many_errors {
                             verdict.note = Some(format!("{mine} of your requests failed (the reference: {theirs})"));
                         }

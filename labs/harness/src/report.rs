@@ -78,7 +78,7 @@ pub struct ServerSample {
     pub rss_peak_bytes: u64,
     /// CPU time during the load (user + system, all threads).
     pub cpu_seconds: f64,
-    /// That CPU time per request answered (warm-up included, as in the CPU time): what one request costs the
+    /// That CPU time per request completed (warm-up included, as in the CPU time): what one request costs the
     /// server, whoever the bottleneck was — the generator cannot distort it.
     #[serde(default)]
     pub cpu_us_per_request: f64,

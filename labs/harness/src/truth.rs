@@ -8,6 +8,7 @@
 use comfy_table::Table;
 
 use crate::lessons::{round, Verdict};
+use crate::manifest::Manifest;
 use crate::report::RunReport;
 
 /// One lesson's record over several runs.
@@ -52,17 +53,26 @@ impl Tally {
     }
 
     fn add_verdict(&mut self, lab: &str, verdict: &Verdict) {
-        let index = match self
-            .lessons
-            .iter()
-            .position(|t| t.lab == lab && t.claim == verdict.claim)
-        {
+        let judged = verdict.observed_ratio.map(|ratio| (ratio, verdict.holds));
+        self.record(lab, &verdict.claim, verdict.expected_ratio, judged);
+    }
+
+    /// Records a run of `lab` that failed outright (a server that would not start): each of its lessons unjudged.
+    pub fn add_failed_run(&mut self, lab: &Manifest) {
+        for lesson in &lab.lessons {
+            self.record(&lab.name, &lesson.claim, lesson.at_least, None);
+        }
+    }
+
+    /// One run's outcome for one lesson: `(ratio, held)`, or `None` when it was not judged.
+    fn record(&mut self, lab: &str, claim: &str, expected_ratio: f64, judged: Option<(f64, bool)>) {
+        let index = match self.lessons.iter().position(|t| t.lab == lab && t.claim == claim) {
             Some(i) => i,
             None => {
                 self.lessons.push(LessonTally {
                     lab: lab.to_string(),
-                    claim: verdict.claim.clone(),
-                    expected_ratio: verdict.expected_ratio,
+                    claim: claim.to_string(),
+                    expected_ratio,
                     ratios: Vec::new(),
                     held: 0,
                 });
@@ -70,28 +80,8 @@ impl Tally {
             }
         };
         let tally = &mut self.lessons[index];
-        tally.ratios.push(verdict.observed_ratio);
-        tally.held += usize::from(verdict.holds && verdict.observed_ratio.is_some());
-    }
-
-    /// Records a run that failed outright (a server that would not start): every lesson of it counts as unjudged.
-    pub fn add_failed_run(&mut self, lab: &str, claims: &[(String, f64)]) {
-        for (claim, expected) in claims {
-            let verdict = Verdict {
-                claim: claim.clone(),
-                metric: String::new(),
-                better: crate::manifest::Better::Lower,
-                baseline: String::new(),
-                variant: String::new(),
-                expected_ratio: *expected,
-                observed_ratio: None,
-                baseline_value: None,
-                variant_value: None,
-                holds: false,
-                note: Some("the run failed".into()),
-            };
-            self.add_verdict(lab, &verdict);
-        }
+        tally.ratios.push(judged.map(|(ratio, _)| ratio));
+        tally.held += usize::from(judged.is_some_and(|(_, held)| held));
     }
 
     /// Every lesson's record.
@@ -177,8 +167,15 @@ mod tests {
     #[test]
     fn a_failed_run_counts_against_every_lesson_of_its_lab() {
         let mut tally = Tally::default();
+        let lab = crate::manifest::Manifest::parse(
+            "name = \"baseline\"\ntitle = \"t\"\nserver = \"s\"\nbaseline = \"a\"\nvariants = [{ name = \"a\" }, { name = \"b\" }]\n\
+             [profile.quick]\nmode = \"closed\"\nduration = \"1s\"\nconnections = 1\npath = \"/\"\n\
+             [[lesson]]\nclaim = \"axum is cheap\"\nmetric = \"achieved_rps\"\nbetter = \"higher\"\nbaseline = \"a\"\nvariant = \"b\"\nat_least = 0.75\n",
+            std::path::Path::new("labs/baseline/lab.toml"),
+        )
+        .unwrap();
         tally.add_verdict("baseline", &verdict("axum is cheap", Some(0.9), true));
-        tally.add_failed_run("baseline", &[("axum is cheap".into(), 0.75)]);
+        tally.add_failed_run(&lab);
         assert_eq!(tally.lessons()[0].ratios, [Some(0.9), None]);
         assert!(!tally.all_held());
     }

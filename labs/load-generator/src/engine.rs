@@ -9,12 +9,14 @@
 //!
 //! # The open model without coordinated omission
 //!
-//! A connection that is free *claims* the next index `i` and looks at its due time:
+//! The pacer thread ([`crate::pacer`]) releases each request when it is due. A connection that is free *claims* the
+//! next index `i` of its thread and asks whether it was released yet:
 //!
-//! - due in the future: it sleeps until then and sends. Its latency is measured from the moment it actually woke —
-//!   the timer's lateness is the generator's fault, not the server's, and is recorded apart as *send lag*;
-//! - already past: every connection was busy, because the server is slow. The request has been waiting in our
-//!   queue, just as a user's would, so its latency is measured **from the due time**. That is the correction.
+//! - not yet: it waits in its thread's turnstile until the pacer releases it, then sends. Its latency is measured
+//!   from the moment it woke — the pacer's lateness is the generator's fault, not the server's, and is recorded
+//!   apart as *send lag*;
+//! - already: every connection was busy, because the server is slow. The request has been waiting in our queue,
+//!   just as a user's would, so its latency is measured **from the due time**. That is the correction.
 //!
 //! Requests not sent by the run's deadline (the schedule's end plus a drain grace) are *dropped*: counted, and
 //! recorded at the time they had waited by then — a lower bound, never silently left out.
@@ -211,7 +213,10 @@ fn run_thread(
     // This thread's share of the connections: spread the remainder over the first threads.
     let connections = plan.connections / plan.threads + usize::from(k < plan.connections % plan.threads);
     let next = Rc::new(Cell::new(0u64));
-    let paced = paced.map(|(gate, schedule)| (Rc::new(Turnstile::new(gate)), schedule));
+    let paced = paced.map(|(gate, schedule)| {
+        let share = pacer::released_for(schedule.total(), plan.threads as u64, k as u64);
+        (Rc::new(Turnstile::new(gate, share)), schedule)
+    });
     local.block_on(&runtime, async {
         // Each connection is its own task, so a response wakes (and polls) only the connection it belongs to.
         let mut tasks: Vec<_> = (0..connections)
@@ -238,10 +243,9 @@ fn run_thread(
                 tokio::task::spawn_local(run_worker(worker, k, next.clone(), paced.clone()))
             })
             .collect();
-        if let Some((turnstile, schedule)) = &paced {
-            let mine = pacer::released_for(schedule.total(), plan.threads as u64, k as u64);
+        if let Some((turnstile, _)) = &paced {
             let turnstile = turnstile.clone();
-            tasks.push(tokio::task::spawn_local(async move { turnstile.run(mine).await }));
+            tasks.push(tokio::task::spawn_local(async move { turnstile.run().await }));
         }
         for task in tasks {
             task.await.expect("a connection task panicked");
@@ -290,7 +294,7 @@ async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<
 
 async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedule, turnstile: &Turnstile) {
     let threads = w.plan.threads as u64;
-    let mine = pacer::released_for(schedule.total(), threads, k as u64);
+    let mine = turnstile.share();
     let t0 = w.shared.t0;
     let grace = (schedule.length() / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
     let deadline = t0 + schedule.length() + grace;

@@ -103,6 +103,10 @@ impl Pacer {
 impl Pacer {
     /// Stops the pacer and returns its own CPU use (it is part of the generator's cost).
     pub fn finish(mut self) -> Option<ThreadUsage> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Option<ThreadUsage> {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.take().and_then(|h| h.join().ok())
     }
@@ -110,10 +114,7 @@ impl Pacer {
 
 impl Drop for Pacer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+        self.stop_and_join();
     }
 }
 
@@ -171,16 +172,24 @@ pub fn released_for(n: u64, t: u64, k: u64) -> u64 {
 /// request came due: a release wakes one or two connections, not all sixty-four.
 pub struct Turnstile {
     gate: Arc<Gate>,
+    /// How many of the schedule's requests this thread sends.
+    share: u64,
     waiting: RefCell<VecDeque<(u64, Waker)>>,
 }
 
 impl Turnstile {
-    /// A turnstile for the thread that owns `gate`.
-    pub fn new(gate: Arc<Gate>) -> Turnstile {
+    /// A turnstile for the thread that owns `gate` and sends `share` of the schedule's requests.
+    pub fn new(gate: Arc<Gate>, share: u64) -> Turnstile {
         Turnstile {
             gate,
+            share,
             waiting: RefCell::new(VecDeque::new()),
         }
+    }
+
+    /// How many of the schedule's requests this thread sends (see [`released_for`]).
+    pub fn share(&self) -> u64 {
+        self.share
     }
 
     /// True when this thread's request number `j` may be sent.
@@ -204,8 +213,8 @@ impl Turnstile {
         .await
     }
 
-    /// Wakes connections as their requests are released, until all `mine` requests of this thread are.
-    pub async fn run(&self, mine: u64) {
+    /// Wakes connections as their requests are released, until all of this thread's share are.
+    pub async fn run(&self) {
         loop {
             let notified = self.gate.notify.notified();
             let mut notified = std::pin::pin!(notified);
@@ -219,7 +228,7 @@ impl Turnstile {
                 }
                 !due
             });
-            if released >= mine {
+            if released >= self.share {
                 return;
             }
             notified.await;
@@ -356,7 +365,7 @@ mod tests {
             .unwrap();
         let local = tokio::task::LocalSet::new();
         let gate = Arc::new(Gate::default());
-        let turnstile = std::rc::Rc::new(Turnstile::new(gate.clone()));
+        let turnstile = std::rc::Rc::new(Turnstile::new(gate.clone(), 3));
         let order = std::rc::Rc::new(RefCell::new(Vec::new()));
         local.block_on(&runtime, async {
             let mut tasks = Vec::new();
@@ -368,7 +377,7 @@ mod tests {
                 }));
             }
             let t = turnstile.clone();
-            let run = tokio::task::spawn_local(async move { t.run(3).await });
+            let run = tokio::task::spawn_local(async move { t.run().await });
             tokio::task::yield_now().await;
             assert!(order.borrow().is_empty(), "nothing released yet");
             gate.release(2);

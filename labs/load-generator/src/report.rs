@@ -171,8 +171,9 @@ const SPECTRUM: [f64; 12] = [
     0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 1.0,
 ];
 
-/// A thread busier than this could not have kept a schedule.
-const SATURATED_LOAD: f64 = 0.95;
+/// A generator thread busier than this could not have kept a schedule (open model), may have been the limit of the
+/// throughput it measured (closed model), and may have read responses late.
+pub const SATURATED_LOAD: f64 = 0.95;
 /// The generator's promise: sends leave within 1 ms of their due time at p99 (see `pacer`). A run that broke it
 /// is not quoted; whether a lesson can still be judged from it depends on the size of the lag against what the
 /// lesson compares (the harness decides that, from `send_lag_us`).
