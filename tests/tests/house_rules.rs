@@ -132,8 +132,11 @@ fn every_version_is_pinned_once_in_the_workspace() {
     assert!(broken.is_empty(), "\n{}", broken.join("\n"));
 }
 
+/// `fn main() -> ExitCode {`, the call, `}`: with a `use` or two to spare.
+const MAIN_RS_MOST_CODE_LINES: usize = 5;
+
 #[test]
-fn every_lab_is_a_member_with_a_server_app_and_a_readme() {
+fn every_lab_is_a_member_with_a_server_app_a_one_call_main_and_a_readme() {
     let members = members();
     let labs = lab_harness::discover(root()).unwrap_or_else(|e| panic!("{e}"));
     let mut broken = Vec::new();
@@ -156,6 +159,17 @@ fn every_lab_is_a_member_with_a_server_app_and_a_readme() {
         }
         if !lab.dir.join("README.md").is_file() {
             broken.push(format!("lab {}: no README.md in {}", lab.name, lab.dir.display()));
+        }
+        let main = package.dir.join("src/main.rs");
+        let text = std::fs::read_to_string(&main).unwrap_or_default();
+        let code_lines = text.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//")).count();
+        if !text.contains("lab_kit::run::<") || code_lines > MAIN_RS_MOST_CODE_LINES {
+            broken.push(format!(
+                "lab {}: {} has {code_lines} lines of code{}: house rule: a lab's main.rs is one call, `lab_kit::run::<its Cli>()`. Fix: move flags and setup into src/cli.rs, implementing lab_kit::LabServer",
+                lab.name,
+                main.display(),
+                if text.contains("lab_kit::run::<") { "" } else { " and no `lab_kit::run::<…>()`" },
+            ));
         }
     }
     // And the other way: every package under labs/ that serves a lab has a lab.toml naming it.

@@ -16,6 +16,7 @@
 //! the two cores. Node.js runs one event loop per process — the `current-thread` rows — and reaches for the
 //! cluster module to use more cores; a tokio server gets the multi-thread rows from one process.
 
+pub mod cli;
 pub mod hyper_server;
 pub mod server;
 

@@ -13,10 +13,12 @@
 //! | [`layered`] | L1 in-process + L2 Redis, with invalidation across processes by pub/sub |
 //! | [`store`] | the variants behind one `get(key, load)` / `invalidate(keys)` |
 //! | [`server`] | the axum routes, cache-aside reads and writes, `/stats` |
+//! | [`cli`] | the server's flags and how a variant is put together; `main.rs` is one call to `lab_kit::run` |
 //!
 //! From Node.js: the seed guide builds this with `node-cache` (L1) and `ioredis` (L2) behind an Express
 //! middleware. In Rust the production L1 is `moka`, L2 is the `redis` crate, and the middleware is this handler.
 
+pub mod cli;
 pub mod db;
 pub mod layered;
 pub mod lru;

@@ -23,7 +23,7 @@ use lab_kit::Counters;
 
 use crate::layered::Layered;
 use crate::lru::Lru;
-use crate::single_flight::{self, SingleFlight};
+use crate::single_flight::SingleFlight;
 
 /// Counter names on `/stats`.
 pub const COUNTERS: &[&str] = &[
@@ -150,24 +150,9 @@ impl Cache {
                 });
                 result
             }
-            Kind::SingleFlight(cache) => {
-                let (value, source) = cache.get_or_load(key, load).await?;
-                c.incr(match source {
-                    single_flight::Source::Hit => "l1_hits",
-                    single_flight::Source::Loaded => "misses",
-                    single_flight::Source::Coalesced => "coalesced",
-                });
-                Ok(value)
-            }
-            Kind::Exercise(cache) => {
-                let (value, source) = cache.get_or_load(key, load).await?;
-                c.incr(match source {
-                    exercise_caching::Source::Hit => "l1_hits",
-                    exercise_caching::Source::Loaded => "misses",
-                    exercise_caching::Source::Coalesced => "coalesced",
-                });
-                Ok(value)
-            }
+            // The reference single-flight and the learner's share one contract, written once in `Coalescing`.
+            Kind::SingleFlight(cache) => cache.coalesce(key, load, c).await,
+            Kind::Exercise(cache) => cache.coalesce(key, load, c).await,
             Kind::Layered(layered) => layered.get(key, load).await,
         }
     }
@@ -188,12 +173,53 @@ impl Cache {
                     cache.invalidate(key).await;
                 }
             }
-            Kind::SingleFlight(cache) => keys.iter().for_each(|k| cache.invalidate(k)),
-            Kind::Exercise(cache) => keys.iter().for_each(|k| cache.invalidate(k)),
+            Kind::SingleFlight(cache) => cache.forget(keys),
+            Kind::Exercise(cache) => cache.forget(keys),
             Kind::Layered(layered) => layered.invalidate(keys).await,
         }
     }
 }
+
+/// The exercise's contract as the store uses it. The reference single-flight and the learner's have the same API
+/// but are distinct types (the reference is `solution.rs` compiled into this lab), so the adapter is written once,
+/// by [`coalescing!`], for both: the `exercise` variant differs from `single-flight` only in whose code runs.
+trait Coalescing {
+    /// `get_or_load`, counting where the value came from.
+    fn coalesce<F, Fut>(&self, key: String, load: F, counters: &Counters) -> impl Future<Output = Result<Bytes, LoadError>>
+    where
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<Bytes, LoadError>> + Send + 'static;
+    /// `invalidate` of each key.
+    fn forget(&self, keys: &[String]);
+}
+
+/// Implements [`Coalescing`] for a module that exports the exercise's `SingleFlight` and `Source`.
+macro_rules! coalescing {
+    ($($module:ident)::+) => {
+        impl Coalescing for $($module)::+::SingleFlight<String, Bytes, LoadError> {
+            async fn coalesce<F, Fut>(&self, key: String, load: F, counters: &Counters) -> Result<Bytes, LoadError>
+            where
+                F: FnOnce() -> Fut + Send,
+                Fut: Future<Output = Result<Bytes, LoadError>> + Send + 'static,
+            {
+                use $($module)::+::Source;
+                let (value, source) = self.get_or_load(key, load).await?;
+                counters.incr(match source {
+                    Source::Hit => "l1_hits",
+                    Source::Loaded => "misses",
+                    Source::Coalesced => "coalesced",
+                });
+                Ok(value)
+            }
+
+            fn forget(&self, keys: &[String]) {
+                keys.iter().for_each(|key| self.invalidate(key))
+            }
+        }
+    };
+}
+coalescing!(crate::single_flight);
+coalescing!(exercise_caching);
 
 /// A moka cache bounded to `capacity` entries with a TTL; size evictions are counted.
 pub fn moka_cache(config: CacheConfig, counters: Counters) -> moka::future::Cache<String, Bytes> {

@@ -2,16 +2,21 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::ServeError;
+
 impl ServerArgs {
     /// `--variant` as the lab's own enum of variants; the error names every variant the lab knows.
-    pub fn variant_as<V: ValueEnum>(&self) -> anyhow::Result<V> {
+    pub fn variant_as<V: ValueEnum>(&self) -> Result<V, ServeError> {
         V::from_str(&self.variant, false).map_err(|_| {
             let known: Vec<String> = V::value_variants()
                 .iter()
                 .filter_map(|v| v.to_possible_value())
                 .map(|p| p.get_name().to_string())
                 .collect();
-            anyhow::anyhow!("unknown variant {:?}; known: {}", self.variant, known.join(", "))
+            ServeError::UnknownVariant {
+                given: self.variant.clone(),
+                known: known.join(", "),
+            }
         })
     }
 }

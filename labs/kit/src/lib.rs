@@ -8,12 +8,18 @@
 //!   [`Counters`] and [`with_standard_routes`];
 //! - SIGTERM (and Ctrl-C) stop it gracefully: in-flight requests finish, then the process exits.
 //!
+//! A lab implements [`LabServer`] and its `main.rs` is `lab_kit::run::<ItsServer>()`.
+//!
 //! This crate is small on purpose: every lab compiles it, and none of them should pay for the harness.
 
 mod args;
 mod counters;
+mod error;
+mod run;
 mod serve;
 
 pub use args::{RuntimeFlavor, ServerArgs};
 pub use counters::Counters;
-pub use serve::{bind, build_runtime, serve, shutdown_signal, with_standard_routes};
+pub use error::{BoxError, ServeError};
+pub use run::{command, run, App, LabServer, ServeFuture};
+pub use serve::{bind, build_runtime, shutdown_signal, with_standard_routes};

@@ -2,12 +2,11 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 
-use crate::{Counters, RuntimeFlavor, ServerArgs};
+use crate::{Counters, RuntimeFlavor, ServeError, ServerArgs};
 
 /// Adds `GET /healthz` and `GET /stats` to a lab's router.
 pub fn with_standard_routes(router: Router, counters: Counters) -> Router {
@@ -24,29 +23,18 @@ pub fn build_runtime(flavor: RuntimeFlavor) -> std::io::Result<tokio::runtime::R
     }
 }
 
-/// Binds `args.host:args.port`, prints `listening on ADDR` (the harness waits for this line), serves `app` until
-/// SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(args: &ServerArgs, app: Router) -> anyhow::Result<()> {
-    let listener = bind(args).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")
-}
-
-/// Binds the listener and announces its address on stdout. Separate from [`serve`] for servers that are not axum
-/// (the baseline lab's bare hyper variant).
-pub async fn bind(args: &ServerArgs) -> anyhow::Result<TcpListener> {
+/// Binds the listener and announces its address on stdout (`listening on ADDR`: the harness waits for this line).
+pub async fn bind(args: &ServerArgs) -> Result<TcpListener, ServeError> {
     let addr = SocketAddr::new(args.host, args.port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
-    let local = listener.local_addr()?;
-    // The harness reads this exact line; flush so it is not stuck in a pipe buffer.
+    let bound = |source| ServeError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bound)?;
+    let local = listener.local_addr().map_err(bound)?;
+    // Flush so the line is not stuck in a pipe buffer.
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on {local}")?;
-    out.flush()?;
+    writeln!(out, "listening on {local}")
+        .and_then(|()| out.flush())
+        .map_err(ServeError::Announce)?;
     Ok(listener)
 }
 

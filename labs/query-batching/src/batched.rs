@@ -50,27 +50,22 @@ impl BatchFn for ItemsByOrder {
 }
 // ANCHOR_END: batch_fns
 
-// The learner's loader (labs/query-batching/exercise) has its own copy of the trait: the same two batch functions
-// implement it too, so the `exercise` variant differs from `dataloader` only in whose Loader runs.
-impl exercise_query_batching::BatchFn for CustomersById {
-    type Key = i64;
-    type Value = Customer;
-    type Error = DbError;
+// The learner's loader (labs/query-batching/exercise) has its own copy of the trait. Each batch function implements
+// it by delegating to the one above, so the `exercise` variant differs from `dataloader` only in whose Loader runs.
+macro_rules! also_for_the_exercise {
+    ($($batch_fn:ty),*) => {$(
+        impl exercise_query_batching::BatchFn for $batch_fn {
+            type Key = <$batch_fn as BatchFn>::Key;
+            type Value = <$batch_fn as BatchFn>::Value;
+            type Error = <$batch_fn as BatchFn>::Error;
 
-    async fn load(&self, ids: Vec<i64>) -> Result<HashMap<i64, Customer>, DbError> {
-        self.0.customers(ids).await
-    }
+            async fn load(&self, keys: Vec<Self::Key>) -> Result<HashMap<Self::Key, Self::Value>, Self::Error> {
+                BatchFn::load(self, keys).await
+            }
+        }
+    )*};
 }
-
-impl exercise_query_batching::BatchFn for ItemsByOrder {
-    type Key = i64;
-    type Value = Vec<Item>;
-    type Error = DbError;
-
-    async fn load(&self, order_ids: Vec<i64>) -> Result<HashMap<i64, Vec<Item>>, DbError> {
-        self.0.items_of_many(order_ids).await
-    }
-}
+also_for_the_exercise!(CustomersById, ItemsByOrder);
 
 /// The two loaders a page needs: the reference's, or the learner's.
 pub enum Loaders {

@@ -25,6 +25,7 @@
 //! batching that `populate()` and the `dataloader` package do for you is written out in [`dataloader`].
 
 pub mod batched;
+pub mod cli;
 #[path = "../exercise/solution.rs"]
 pub mod dataloader;
 pub mod db;

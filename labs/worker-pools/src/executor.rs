@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use std::future::Future;
+
 use tokio::sync::Semaphore;
 
 use crate::bounded_pool::BoundedPool;
@@ -84,20 +86,10 @@ impl Executor {
                 let _permit = permits.acquire().await.map_err(|_| RunError::Panicked)?;
                 tokio::task::spawn_blocking(job).await.map_err(|_| RunError::Panicked)
             }
-            Kind::Pool(pool) => match pool.submit(job) {
-                Ok(result) => result
-                    .await
-                    .map_err(|_| RunError::Panicked)?
-                    .map_err(|_| RunError::Panicked),
-                Err(_) => Err(RunError::Full),
-            },
-            Kind::Exercise(pool) => match pool.submit(job) {
-                Ok(result) => result
-                    .await
-                    .map_err(|_| RunError::Panicked)?
-                    .map_err(|_| RunError::Panicked),
-                Err(_) => Err(RunError::Full),
-            },
+            // A bounded pool answers at once: queued, or full (→ 503). The reference and the learner's pool share
+            // one contract, written once in `BoundedQueue` below.
+            Kind::Pool(pool) => pool.run_job(job).await,
+            Kind::Exercise(pool) => pool.run_job(job).await,
         };
         // ANCHOR_END: run
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -107,8 +99,8 @@ impl Executor {
     /// (in flight now, most ever in flight, waiting in a pool's queue).
     pub fn depth(&self) -> (u64, u64, u64) {
         let waiting = match &self.kind {
-            Kind::Pool(pool) => pool.waiting() as u64,
-            Kind::Exercise(pool) => pool.waiting() as u64,
+            Kind::Pool(pool) => pool.waiting_jobs() as u64,
+            Kind::Exercise(pool) => pool.waiting_jobs() as u64,
             _ => 0,
         };
         (
@@ -118,3 +110,47 @@ impl Executor {
         )
     }
 }
+
+/// The exercise's contract as the executor uses it. The reference pool and the learner's have the same API but are
+/// distinct types (the reference is `solution.rs` compiled into this lab), so the adapter is written once, by
+/// [`bounded_queue!`], for both: the `exercise` variant differs from `bounded-pool` only in whose pool runs.
+trait BoundedQueue {
+    /// Queues `job` and waits for its result; `Full` at once when the queue is full.
+    fn run_job<T, F>(&self, job: F) -> impl Future<Output = Result<T, RunError>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static;
+    /// Jobs queued and not yet started.
+    fn waiting_jobs(&self) -> usize;
+}
+
+/// Implements [`BoundedQueue`] for a module that exports the exercise's `BoundedPool`.
+macro_rules! bounded_queue {
+    ($($module:ident)::+) => {
+        impl BoundedQueue for $($module)::+::BoundedPool {
+            fn run_job<T, F>(&self, job: F) -> impl Future<Output = Result<T, RunError>> + Send
+            where
+                T: Send + 'static,
+                F: FnOnce() -> T + Send + 'static,
+            {
+                // Submit now (never blocks), wait later: a full queue is known before the first await.
+                let queued = self.submit(job);
+                async move {
+                    match queued {
+                        Ok(result) => result
+                            .await
+                            .map_err(|_| RunError::Panicked)?
+                            .map_err(|_| RunError::Panicked),
+                        Err(_) => Err(RunError::Full),
+                    }
+                }
+            }
+
+            fn waiting_jobs(&self) -> usize {
+                self.waiting()
+            }
+        }
+    };
+}
+bounded_queue!(crate::bounded_pool);
+bounded_queue!(exercise_worker_pools);

@@ -18,6 +18,7 @@
 
 #[path = "../exercise/solution.rs"]
 pub mod bounded_pool;
+pub mod cli;
 pub mod executor;
 pub mod lag;
 pub mod server;

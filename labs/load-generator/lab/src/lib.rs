@@ -8,5 +8,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`server`] | the routes, and the freeze that blocks the event loop |
+//! | [`cli`] | the flags and the one variant, started by `lab_kit::run` |
 
+pub mod cli;
 pub mod server;
