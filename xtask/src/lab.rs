@@ -1,13 +1,12 @@
 //! `cargo xtask lab <topic>`: run a lab and print the comparison and the lessons' verdicts.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use std::path::Path;
-
 use clap::Args;
 use lab_harness::truth::Tally;
-use lab_harness::{Manifest, RunOptions};
+use lab_harness::{Manifest, RunError, RunOptions};
 
 use crate::UsageError;
 
@@ -61,30 +60,16 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         },
         None => labs.iter().collect(),
     };
-    if let Some(rate) = args.rate {
-        if !(rate > 0.0 && rate.is_finite()) {
-            return Err(UsageError(format!("--rate must be a positive number, not {rate}")).into());
-        }
-    }
-    for manifest in &chosen {
-        for wanted in &args.variants {
-            if !manifest.variants.iter().any(|v| &v.name == wanted) {
-                let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
-                return Err(UsageError(format!(
-                    "lab {} has no variant {wanted:?}; its variants are: {}",
-                    manifest.name,
-                    known.join(", ")
-                ))
-                .into());
-            }
-        }
-    }
     let options = RunOptions {
         profile: if args.full { "full" } else { "quick" }.into(),
         variants: args.variants.clone(),
         rate: args.rate,
         duration: args.duration,
     };
+    // Every lab's options are checked before the first build: a typo in --variant costs nothing.
+    for manifest in &chosen {
+        options.validate(manifest)?;
+    }
     if chosen.len() == 1 && args.repeat == 1 {
         return run_once(&root, chosen[0], &options, &args);
     }
@@ -96,13 +81,17 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
             let mut progress = crate::progress::Progress::new();
             match lab_harness::run_lab(&root, manifest, &options, &mut |event| progress.on(event)) {
                 Ok(report) => {
-                    let (json_path, _) = write_report(&root, &report)?;
+                    let (json_path, _) = report.save(&root)?;
                     println!("{} (round {round}): {}", report.lab, json_path.display());
                     println!("{}", report.verdicts());
                     tally.add(&report);
                 }
                 Err(e) => {
-                    println!("{} (round {round}): the run failed: {e:#}", manifest.name);
+                    println!(
+                        "{} (round {round}): the run failed: {}",
+                        manifest.name,
+                        lab_harness::error_chain(&e)
+                    );
                     tally.add_failed_run(manifest);
                 }
             }
@@ -121,14 +110,14 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     Ok(if tally.all_held() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(3)
+        ExitCode::from(RunError::LessonsDidNotHold(Vec::new()).exit_status())
     })
 }
 
 fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabArgs) -> anyhow::Result<ExitCode> {
     let mut progress = crate::progress::Progress::new();
     let report = lab_harness::run_lab(root, manifest, options, &mut |event| progress.on(event))?;
-    let (json_path, html_path) = write_report(root, &report)?;
+    let (json_path, html_path) = report.save(root)?;
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -157,24 +146,10 @@ fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabAr
     if args.open {
         open_in_browser(&html_path);
     }
-    Ok(if report.all_lessons_hold() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
+    Ok(match report.require_lessons_hold() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(e.exit_status()),
     })
-}
-
-/// Writes the run report as `target/workbench/<lab>/<time>.{json,html}`; returns both paths.
-fn write_report(
-    root: &Path,
-    report: &lab_harness::RunReport,
-) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
-    report.write(&target_dir(root).join("workbench").join(&report.lab))
-}
-
-/// Cargo's target folder: `CARGO_TARGET_DIR` when set, else `<root>/target`.
-pub fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from)
 }
 
 pub fn open_in_browser(path: &std::path::Path) {

@@ -125,6 +125,11 @@ fn main() -> ExitCode {
                 eprintln!("error: {manifest}");
                 return ExitCode::from(2);
             }
+            // The harness says what kind of failure it was (bad input 2, environment 1, a lesson 3).
+            if let Some(run) = error.downcast_ref::<lab_harness::RunError>() {
+                eprintln!("error: {}", lab_harness::error_chain(run));
+                return ExitCode::from(run.exit_status());
+            }
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }

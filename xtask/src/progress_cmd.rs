@@ -48,7 +48,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let mut runs = comfy_table::Table::new();
     runs.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     runs.set_header(["lab", "last run", "profile", "lessons held"]);
-    let reports = crate::lab::target_dir(&root).join("workbench");
+    let reports = lab_harness::report::reports_dir(&root);
     let mut run_count = 0;
     for lab in &labs {
         let latest = std::fs::read_dir(reports.join(&lab.name))

@@ -9,6 +9,7 @@
 //!
 //! The preprocessors run after mdBook's own (`{{#include}}` is resolved first).
 
+pub mod error;
 pub mod links;
 pub mod quiz;
 pub mod results;
@@ -16,8 +17,9 @@ pub mod serve;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use mdbook_driver::MDBook;
+
+pub use error::BookError;
 
 /// Replaces every match of `placeholder` in every chapter by `render(chapter folder, captures)`; the first
 /// failure fails the build, named with its chapter. Both preprocessors are this loop with their own `render`.
@@ -25,15 +27,18 @@ pub(crate) fn replace_placeholders(
     book: &mut mdbook_preprocessor::book::Book,
     src: &Path,
     placeholder: &regex::Regex,
-    mut render: impl FnMut(&Path, &regex::Captures) -> anyhow::Result<String>,
-) -> anyhow::Result<()> {
+    mut render: impl FnMut(&Path, &regex::Captures) -> Result<String, String>,
+) -> Result<(), BookError> {
     let mut error = None;
     book.for_each_chapter_mut(|chapter| {
         let source = chapter.source_path.clone().unwrap_or_default();
         let dir = src.join(source.parent().unwrap_or(Path::new("")));
         let content = placeholder.replace_all(&chapter.content, |c: &regex::Captures| {
-            render(&dir, c).unwrap_or_else(|e| {
-                error.get_or_insert(e.context(format!("book/src/{}", source.display())));
+            render(&dir, c).unwrap_or_else(|message| {
+                error.get_or_insert(BookError::Placeholder {
+                    chapter: source.clone(),
+                    message,
+                });
                 String::new()
             })
         });
@@ -43,18 +48,17 @@ pub(crate) fn replace_placeholders(
 }
 
 /// The book as `cargo xtask book` builds it: `root/book`, with the workbench's preprocessors.
-pub fn load(root: &Path) -> anyhow::Result<MDBook> {
-    let mut book = MDBook::load(root.join("book")).map_err(|e| anyhow::anyhow!("loading book/: {e:#}"))?;
+pub fn load(root: &Path) -> Result<MDBook, BookError> {
+    let mut book = MDBook::load(root.join("book")).map_err(|e| BookError::mdbook(format!("loading book/: {e:#}")))?;
     book.with_preprocessor(quiz::QuizPreprocessor::load(root)?);
     book.with_preprocessor(results::ResultsPreprocessor);
     Ok(book)
 }
 
 /// Builds the book; returns the folder holding `index.html`.
-pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
+pub fn build(root: &Path) -> Result<PathBuf, BookError> {
     let book = load(root)?;
     book.build()
-        .map_err(|e| anyhow::anyhow!("{e:#}"))
-        .context("building the book")?;
+        .map_err(|e| BookError::mdbook(format!("building the book: {e:#}")))?;
     Ok(links::normalize(&book.build_dir_for("html")))
 }

@@ -10,14 +10,16 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
+use crate::BookError;
+
 /// `page: link` for every internal link under `built` that points at no file.
-pub fn broken(built: &Path) -> anyhow::Result<Vec<String>> {
+pub fn broken(built: &Path) -> Result<Vec<String>, BookError> {
     let attribute = Regex::new(r#"(?:href|src)="([^"]*)""#).expect("a valid pattern");
     let mut pages = Vec::new();
     html_files(built, &mut pages)?;
     let mut broken = Vec::new();
     for page in &pages {
-        let html = std::fs::read_to_string(page)?;
+        let html = std::fs::read_to_string(page).map_err(BookError::io(page))?;
         for c in attribute.captures_iter(&html) {
             let link = &c[1];
             if link.is_empty() || link.starts_with('#') || link.contains(':') || link.starts_with("//") {
@@ -60,9 +62,9 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn html_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+fn html_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), BookError> {
+    for entry in std::fs::read_dir(dir).map_err(BookError::io(dir))? {
+        let path = entry.map_err(BookError::io(dir))?.path();
         if path.is_dir() {
             html_files(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "html") {

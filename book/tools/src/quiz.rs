@@ -18,11 +18,9 @@ pub struct QuizPreprocessor {
 
 impl QuizPreprocessor {
     /// Loads and validates every bank in `root/quiz/banks`.
-    pub fn load(root: &Path) -> anyhow::Result<QuizPreprocessor> {
-        let banks = ::quiz::load_banks(&root.join("quiz/banks")).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            anyhow::anyhow!("the quiz banks are not valid:\n{}", lines.join("\n"))
-        })?;
+    pub fn load(root: &Path) -> Result<QuizPreprocessor, crate::BookError> {
+        let banks = ::quiz::load_banks(&root.join("quiz/banks"))
+            .map_err(|errors| crate::BookError::QuizBanks(errors.iter().map(|e| e.to_string()).collect()))?;
         Ok(QuizPreprocessor { banks })
     }
 
@@ -47,12 +45,12 @@ impl Preprocessor for QuizPreprocessor {
         "workbench-quiz"
     }
 
-    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
         let placeholder = Regex::new(r"\{\{#quiz ([a-z0-9-]+)\}\}").expect("a valid pattern");
         let src = ctx.root.join(&ctx.config.book.src);
         crate::replace_placeholders(&mut book, &src, &placeholder, |_, c| {
             self.widget(&c[1])
-                .ok_or_else(|| anyhow::anyhow!("{{{{#quiz {}}}}} names no bank in quiz/banks", &c[1]))
+                .ok_or_else(|| format!("{{{{#quiz {}}}}} names no bank in quiz/banks", &c[1]))
         })?;
         Ok(book)
     }

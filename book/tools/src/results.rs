@@ -13,11 +13,11 @@ use regex::Regex;
 /// The preprocessor.
 pub struct ResultsPreprocessor;
 
-/// Reads the run report at `path` and renders it as Markdown.
-pub fn render(path: &Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+/// Reads the run report at `path` and renders it as Markdown; the error says which file and what is wrong.
+pub fn render(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let report: lab_harness::RunReport =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a run report: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a run report: {e}", path.display()))?;
     Ok(report.markdown())
 }
 
@@ -26,7 +26,7 @@ impl Preprocessor for ResultsPreprocessor {
         "workbench-results"
     }
 
-    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
         let placeholder = Regex::new(r"\{\{#results ([^}\s]+)\}\}").expect("a valid pattern");
         let src = ctx.root.join(&ctx.config.book.src);
         crate::replace_placeholders(&mut book, &src, &placeholder, |dir, c| render(&dir.join(&c[1])))?;

@@ -12,26 +12,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context;
 use axum::routing::get;
 use axum::Router;
 use tower_http::services::ServeDir;
 
+use crate::BookError;
+
 /// Builds the book with the live-reload script; returns the output folder.
-fn build_for_serve(root: &Path) -> anyhow::Result<PathBuf> {
+fn build_for_serve(root: &Path) -> Result<PathBuf, BookError> {
     let mut book = crate::load(root)?;
     let mut scripts: Vec<String> = book
         .config
         .get("output.html.additional-js")
-        .map_err(|e| anyhow::anyhow!("{e:#}"))?
+        .map_err(BookError::mdbook)?
         .unwrap_or_default();
     scripts.push("theme/livereload.js".into());
     book.config
         .set("output.html.additional-js", scripts)
-        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        .map_err(BookError::mdbook)?;
     book.build()
-        .map_err(|e| anyhow::anyhow!("{e:#}"))
-        .context("building the book")?;
+        .map_err(|e| BookError::mdbook(format!("building the book: {e:#}")))?;
     Ok(book.build_dir_for("html"))
 }
 
@@ -61,7 +61,7 @@ fn newest(dirs: &[PathBuf]) -> SystemTime {
 }
 
 /// Serves the book at `127.0.0.1:port` until the process is interrupted; `on_ready` gets the URL once it listens.
-pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(&str)) -> anyhow::Result<()> {
+pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(&str)) -> Result<(), BookError> {
     let built = build_for_serve(root)?;
     let generation = Arc::new(AtomicU64::new(1));
 
@@ -79,13 +79,16 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(&str)) -> anyhow::Res
                         counter.fetch_add(1, Ordering::SeqCst);
                         eprintln!("rebuilt");
                     }
-                    Err(e) => eprintln!("rebuild failed: {e:#}"),
+                    Err(e) => eprintln!("rebuild failed: {e}"),
                 }
             }
         }
     });
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BookError::Serve)?;
     runtime.block_on(async move {
         let app = Router::new()
             .route(
@@ -94,10 +97,8 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(&str)) -> anyhow::Res
             )
             .fallback_service(ServeDir::new(built));
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
-        on_ready(&format!("http://{}/", listener.local_addr()?));
-        axum::serve(listener, app).await.context("serving the book")
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(BookError::Serve)?;
+        on_ready(&format!("http://{}/", listener.local_addr().map_err(BookError::Serve)?));
+        axum::serve(listener, app).await.map_err(BookError::Serve)
     })
 }

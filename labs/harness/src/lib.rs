@@ -18,7 +18,9 @@
 //! | [`report`] | the run report (the JSON contract of DESIGN.md), the terminal table |
 //! | [`html`] | the self-contained HTML report with SVG charts |
 //! | [`machine`] | which machine the numbers came from |
+//! | [`error`] | what can go wrong, by who can fix it: bad input, the environment, a lesson that did not hold |
 
+pub mod error;
 pub mod html;
 pub mod lessons;
 pub mod machine;
@@ -29,6 +31,7 @@ pub mod report;
 pub mod run;
 pub mod truth;
 
+pub use error::{error_chain, RunError};
 pub use manifest::{discover, Manifest, ManifestError};
 pub use report::RunReport;
 pub use run::{run_lab, RunOptions};

@@ -10,9 +10,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 
+use crate::error::{BoxError, Context, RunError};
+
 /// Sends `GET path` to `addr` and returns the status and body, giving up after `timeout`.
-pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> anyhow::Result<(u16, Bytes)> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<(u16, Bytes), RunError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting a runtime for a probe")?;
     runtime.block_on(async {
         tokio::time::timeout(timeout, async {
             let stream = tokio::net::TcpStream::connect(addr).await?;
@@ -24,27 +29,30 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> anyhow::Result<(u
             let response = sender.send_request(request).await?;
             let status = response.status().as_u16();
             let body = response.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, body))
+            Ok::<_, BoxError>((status, body))
         })
         .await
-        .map_err(|_| anyhow::anyhow!("GET {path} on {addr}: no answer within {timeout:?}"))?
+        .map_err(|_| RunError::environment(format!("GET {path} on {addr}: no answer within {timeout:?}")))?
+        .with_context(|| format!("GET {path} on {addr}"))
     })
 }
 
 /// Polls `GET /healthz` until it answers 200, or fails after `within`.
-pub fn wait_healthy(addr: SocketAddr, within: Duration) -> anyhow::Result<()> {
+pub fn wait_healthy(addr: SocketAddr, within: Duration) -> Result<(), RunError> {
     let deadline = Instant::now() + within;
     let mut last = String::from("no answer yet");
     while Instant::now() < deadline {
         match get(addr, "/healthz", Duration::from_secs(1)) {
             Ok((200, _)) => return Ok(()),
             Ok((status, _)) => last = format!("status {status}"),
-            Err(e) => last = e.to_string(),
+            Err(e) => last = crate::error_chain(&e),
         }
         // A short pause between probes, not a sleep standing in for readiness.
         std::thread::sleep(Duration::from_millis(20));
     }
-    anyhow::bail!("{addr} did not become healthy within {within:?} (last: {last})")
+    Err(RunError::environment(format!(
+        "{addr} did not become healthy within {within:?} (last: {last})"
+    )))
 }
 
 /// What a lab server's `GET /stats` said.
@@ -57,11 +65,12 @@ pub struct Stats {
 }
 
 /// Reads `GET /stats` and flattens it into `name → number` and `name → text` (nested objects become dotted names).
-pub fn stats(addr: SocketAddr) -> anyhow::Result<Stats> {
+pub fn stats(addr: SocketAddr) -> Result<Stats, RunError> {
     let (status, body) = get(addr, "/stats", Duration::from_secs(5))?;
-    anyhow::ensure!(status == 200, "GET /stats answered {status}");
-    let value: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| anyhow::anyhow!("/stats is not JSON: {e}"))?;
+    if status != 200 {
+        return Err(RunError::environment(format!("GET /stats answered {status}")));
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body).context("/stats is not JSON")?;
     let mut out = Stats::default();
     flatten("", &value, &mut out);
     Ok(out)

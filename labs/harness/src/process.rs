@@ -25,14 +25,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use crate::error::{Context, RunError};
 
 /// PIDs of lab servers currently running.
 static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 /// Builds `bin` of `package` in release mode (labs measure optimised code) and returns the executable's path.
 /// Cargo's progress goes to stderr, so `--json` output on stdout stays clean.
-pub fn build_server(root: &Path, package: &str, bin: &str) -> anyhow::Result<PathBuf> {
+pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, RunError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(root)
@@ -50,7 +50,9 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> anyhow::Result<Pat
         .output()
         .context("running cargo build")?;
     if !output.status.success() {
-        bail!("building {package} failed (the compiler's messages are above)");
+        return Err(RunError::environment(format!(
+            "building {package} failed (the compiler's messages are above)"
+        )));
     }
     for line in output.stdout.split(|b| *b == b'\n') {
         let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
@@ -62,7 +64,9 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> anyhow::Result<Pat
             }
         }
     }
-    bail!("cargo built {package} but reported no executable named {bin}")
+    Err(RunError::environment(format!(
+        "cargo built {package} but reported no executable named {bin}"
+    )))
 }
 
 /// A running lab server.
@@ -75,7 +79,7 @@ pub struct LabProcess {
 
 impl LabProcess {
     /// Starts `binary args… --port 0`, waits for its `listening on ADDR` line, then for `/healthz`.
-    pub fn start(binary: &Path, args: &[String], env: &[(String, String)]) -> anyhow::Result<LabProcess> {
+    pub fn start(binary: &Path, args: &[String], env: &[(String, String)]) -> Result<LabProcess, RunError> {
         let mut command = Command::new(binary);
         command
             .args(args)
@@ -108,16 +112,16 @@ impl LabProcess {
             Ok(line) => line,
             Err(_) => {
                 let status = process.child.try_wait().ok().flatten();
-                bail!(
-                    "{} printed no `listening on ADDR` line (exit status: {status:?})",
+                return Err(RunError::environment(format!(
+                    "{} printed no `listening on ADDR` line (exit status: {status:?}; its error is above)",
                     binary.display()
-                )
+                )));
             }
         };
         let addr = line
             .strip_prefix("listening on ")
             .and_then(|a| a.trim().parse().ok())
-            .with_context(|| format!("expected `listening on ADDR` as the first line, got {line:?}"))?;
+            .ok_or_else(|| RunError::environment(format!("expected `listening on ADDR` as the first line, got {line:?}")))?;
         process.addr = addr;
         crate::probe::wait_healthy(addr, Duration::from_secs(10))?;
         Ok(process)

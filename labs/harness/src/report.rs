@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use lab_load_generator::report::human_us;
 use lab_load_generator::LoadReport;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Context, RunError};
 use crate::lessons::{GateVerdict, Verdict};
 use crate::machine::Machine;
 
@@ -85,14 +85,20 @@ pub struct ServerSample {
 }
 
 impl RunReport {
+    /// Saves the report where every tool looks for it, `<target>/workbench/<lab>/<time>.{json,html}` (`<target>`
+    /// is `CARGO_TARGET_DIR`, else `<root>/target`); returns both paths.
+    pub fn save(&self, root: &Path) -> Result<(PathBuf, PathBuf), RunError> {
+        self.write(&reports_dir(root).join(&self.lab))
+    }
+
     /// Writes `<dir>/<timestamp>.json` and `.html`; returns both paths.
-    pub fn write(&self, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), RunError> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let stem = self.started_at.replace(':', "-");
         let json = dir.join(format!("{stem}.json"));
         let html = dir.join(format!("{stem}.html"));
-        std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n")
-            .with_context(|| format!("writing {}", json.display()))?;
+        let text = serde_json::to_string_pretty(self).context("serialising the report")? + "\n";
+        std::fs::write(&json, text).with_context(|| format!("writing {}", json.display()))?;
         std::fs::write(&html, crate::html::render(self)).with_context(|| format!("writing {}", html.display()))?;
         Ok((json, html))
     }
@@ -273,6 +279,31 @@ impl RunReport {
     pub fn all_lessons_hold(&self) -> bool {
         self.lessons.iter().all(|l| l.holds || l.observed_ratio.is_none()) && self.gates.iter().all(|g| g.passed)
     }
+
+    /// [`RunError::LessonsDidNotHold`] naming each judged lesson and gate that failed, or `Ok` (unjudged lessons —
+    /// a variant skipped, or the generator's error could flip the verdict — are not failures of one run).
+    pub fn require_lessons_hold(&self) -> Result<(), RunError> {
+        let failed: Vec<String> = self
+            .lessons
+            .iter()
+            .filter(|l| !l.holds && l.observed_ratio.is_some())
+            .map(|l| format!("lesson \"{}\"", l.claim))
+            .chain(self.gates.iter().filter(|g| !g.passed).map(|g| format!("gate {}", g.exercise)))
+            .collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(RunError::LessonsDidNotHold(failed))
+        }
+    }
+}
+
+/// Where run reports are kept: `<target>/workbench`, `<target>` being `CARGO_TARGET_DIR` when set, else
+/// `<root>/target`. Every tool that reads reports (progress, the class dashboard) looks here.
+pub fn reports_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("workbench")
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::Context;
 use lab_load_generator::{Mode, Plan, Target};
 
+use crate::error::{within, Context, RunError};
 use crate::manifest::{Manifest, ModeKind, Profile, VariantSpec};
 use crate::process::{build_server, LabProcess};
 use crate::report::{RunReport, ServerSample, Skipped, VariantResult, SCHEMA};
@@ -25,6 +25,37 @@ pub struct RunOptions {
     pub rate: Option<f64>,
     /// Replaces the profile's duration.
     pub duration: Option<Duration>,
+}
+
+impl RunOptions {
+    /// Checks the options against a lab: the profile and every named variant exist, the rate is a positive number.
+    /// Done before anything is built, so a typo costs nothing (and exits 2).
+    pub fn validate<'m>(&self, manifest: &'m Manifest) -> Result<&'m Profile, RunError> {
+        if let Some(rate) = self.rate {
+            if !(rate > 0.0 && rate.is_finite()) {
+                return Err(RunError::BadInput(format!("--rate must be a positive number, not {rate}")));
+            }
+        }
+        for wanted in &self.variants {
+            if !manifest.variants.iter().any(|v| &v.name == wanted) {
+                let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
+                return Err(RunError::BadInput(format!(
+                    "lab {} has no variant {wanted:?}; its variants are: {}",
+                    manifest.name,
+                    known.join(", ")
+                )));
+            }
+        }
+        manifest.profiles.get(&self.profile).ok_or_else(|| {
+            let known: Vec<&str> = manifest.profiles.keys().map(String::as_str).collect();
+            RunError::BadInput(format!(
+                "lab {} has no profile {:?}; its profiles are: {}",
+                manifest.name,
+                self.profile,
+                known.join(", ")
+            ))
+        })
+    }
 }
 
 impl Default for RunOptions {
@@ -62,20 +93,8 @@ pub fn run_lab(
     manifest: &Manifest,
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event),
-) -> anyhow::Result<RunReport> {
-    let profile = manifest.profiles.get(&options.profile).with_context(|| {
-        let known: Vec<&String> = manifest.profiles.keys().collect();
-        format!(
-            "lab {} has no profile {:?}; it has {known:?}",
-            manifest.name, options.profile
-        )
-    })?;
-    for wanted in &options.variants {
-        if !manifest.variants.iter().any(|v| &v.name == wanted) {
-            let known: Vec<&str> = manifest.variants.iter().map(|v| v.name.as_str()).collect();
-            anyhow::bail!("lab {} has no variant {wanted:?}; it has {known:?}", manifest.name);
-        }
-    }
+) -> Result<RunReport, RunError> {
+    let profile = options.validate(manifest)?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     on_event(Event::Building(&manifest.server));
     let binary = build_server(root, &manifest.package, &manifest.server)?;
@@ -102,10 +121,10 @@ pub fn run_lab(
             }
         }
         on_event(Event::Starting(&variant.name));
-        let server =
-            LabProcess::start(&binary, &variant.args, &env).with_context(|| format!("variant {}", variant.name))?;
+        let server = LabProcess::start(&binary, &variant.args, &env)
+            .map_err(within(|| format!("variant {}", variant.name)))?;
         let result = measure(&server, variant, profile, options, on_event)
-            .with_context(|| format!("variant {}", variant.name))?;
+            .map_err(within(|| format!("variant {}", variant.name)))?;
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
         results.push(result);
@@ -156,8 +175,8 @@ fn measure(
     profile: &Profile,
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event),
-) -> anyhow::Result<VariantResult> {
-    let target = Target::parse(&format!("http://{}/", server.addr), false)?;
+) -> Result<VariantResult, RunError> {
+    let target = Target::parse(&format!("http://{}/", server.addr), false).context("the server's address")?;
     let plan = plan_for(target, variant, profile, options);
     let length = match &plan.mode {
         Mode::FixedRate { phases } => phases.iter().map(|p| p.duration).sum(),
@@ -178,7 +197,8 @@ fn measure(
             std::thread::sleep(Duration::from_millis(100));
         }
         running.join().expect("the load generator panicked")
-    })?;
+    })
+    .context("the load generator")?;
     let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
     let stats = crate::probe::stats(server.addr).context("reading /stats after the run")?;
     Ok(VariantResult {
