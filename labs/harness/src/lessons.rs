@@ -8,6 +8,7 @@ use lab_load_generator::report::{human_us, SATURATED_LOAD};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Better, Exercise, Lesson};
+pub use crate::metric::metric_value;
 use crate::report::VariantResult;
 
 /// A lesson's verdict in one run.
@@ -96,15 +97,6 @@ pub(crate) fn round(x: f64) -> String {
     } else {
         format!("{x:.2}")
     }
-}
-
-/// Reads a dotted metric (`latency_us.p99`, `counters.db_queries`) off a variant's result.
-pub fn metric_value(result: &VariantResult, metric: &str) -> Option<f64> {
-    if let Some(counter) = metric.strip_prefix("counters.") {
-        return result.counters.get(counter).and_then(|n| n.as_f64());
-    }
-    let json = serde_json::to_value(result).ok()?;
-    json.pointer(&format!("/{}", metric.replace('.', "/")))?.as_f64()
 }
 
 /// Judges every lesson against the variants that ran.

@@ -14,17 +14,17 @@
 //! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
 //! | [`run`] | one lab run, variant by variant |
 //! | [`lessons`] | judging claims by ratios |
+//! | [`metric`] | the metric names a lesson may compare, and how each is read off a report |
 //! | [`truth`] | lesson truth: each lesson's verdicts over repeated runs (`--repeat`) |
-//! | [`report`] | the run report (the JSON contract of DESIGN.md), the terminal table |
-//! | [`html`] | the self-contained HTML report with SVG charts |
+//! | [`report`] | the run report (the JSON contract of DESIGN.md); its renderers: table, Markdown, HTML |
 //! | [`machine`] | which machine the numbers came from |
 //! | [`error`] | what can go wrong, by who can fix it: bad input, the environment, a lesson that did not hold |
 
 pub mod error;
-pub mod html;
 pub mod lessons;
 pub mod machine;
 pub mod manifest;
+pub mod metric;
 pub mod probe;
 pub mod process;
 pub mod report;

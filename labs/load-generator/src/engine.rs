@@ -22,96 +22,24 @@
 //! recorded at the time they had waited by then — a lower bound, never silently left out.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
+use http_body_util::Full;
 use hyper::header::{HeaderValue, CONNECTION, HOST};
 use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
-use tokio::net::TcpStream;
+use rand::SeedableRng;
 
+use crate::connection::Connection;
 use crate::pacer::{self, Gate, Pacer, Turnstile};
+use crate::plan::{drain_deadline, global_index, LoadError, Plan};
 use crate::recorder::{micros, Outcome, Recorder, LATE_AFTER};
 use crate::report::{self, LoadReport, ThreadUsage};
-use crate::scenario::RequestSpec;
-use crate::schedule::{Arrivals, Mode, Schedule};
-use crate::target::Target;
-
-/// Everything a run needs to know.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// Where requests go.
-    pub target: Target,
-    /// What to send (weighted); at least one.
-    pub requests: Vec<RequestSpec>,
-    /// Open or closed model.
-    pub mode: Mode,
-    /// Connections in total (open model: the most requests in flight at once).
-    pub connections: usize,
-    /// Generator threads.
-    pub threads: usize,
-    /// Longest wait for one response.
-    pub timeout: Duration,
-    /// Open a new TCP connection for every request (`Connection: close`), timing the connect apart.
-    pub new_connection_per_request: bool,
-    /// Keep per-second histograms for an HdrHistogram interval log.
-    pub keep_intervals: bool,
-    /// A latency objective: when set, the report counts the successful requests that met it (goodput).
-    pub slo: Option<Duration>,
-    /// How arrivals are spaced in the open model (even, or Poisson at the same average rate).
-    pub arrivals: Arrivals,
-    /// Completed requests so far, for a progress bar; the engine only adds to it.
-    pub progress: Arc<AtomicU64>,
-}
-
-impl Plan {
-    /// A plan with the defaults of `cargo xtask load`: 16 connections, 1 thread, 10 s timeout, keep-alive.
-    pub fn new(target: Target, requests: Vec<RequestSpec>, mode: Mode) -> Plan {
-        Plan {
-            target,
-            requests,
-            mode,
-            connections: 16,
-            threads: 1,
-            timeout: Duration::from_secs(10),
-            new_connection_per_request: false,
-            keep_intervals: false,
-            slo: None,
-            arrivals: Arrivals::Even,
-            progress: Arc::new(AtomicU64::new(0)),
-        }
-    }
-}
-
-/// A run that could not be carried out.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// Every connection attempt failed and no response ever arrived.
-    #[error("{addr} is unreachable: {errors} connection errors and not one response (last error: {last})")]
-    Unreachable {
-        /// The target.
-        addr: std::net::SocketAddr,
-        /// Connection attempts that failed.
-        errors: u64,
-        /// The last error seen.
-        last: String,
-    },
-    /// The plan cannot run as given.
-    #[error("invalid load plan: {0}")]
-    Plan(String),
-    /// The runtime could not start.
-    #[error("starting the generator: {0}")]
-    Io(#[from] std::io::Error),
-}
+use crate::schedule::{Mode, Schedule};
 
 /// Give up on an unreachable target after this many connection errors with no response at all.
 const UNREACHABLE_AFTER: u64 = 100;
@@ -293,11 +221,9 @@ async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<
 }
 
 async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedule, turnstile: &Turnstile) {
-    let threads = w.plan.threads as u64;
     let mine = turnstile.share();
     let t0 = w.shared.t0;
-    let grace = (schedule.length() / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
-    let deadline = t0 + schedule.length() + grace;
+    let deadline = drain_deadline(t0, schedule.length());
     loop {
         if w.shared.abort.load(Ordering::Relaxed) {
             return;
@@ -307,7 +233,7 @@ async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedu
             return;
         }
         next.set(local + 1);
-        let seq = local * threads + k as u64;
+        let seq = global_index(local, w.plan.threads, k);
         let (offset, steady) = schedule.due(seq);
         let due = t0 + offset;
         let start = if turnstile.is_released(local) {
@@ -319,7 +245,7 @@ async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedu
                 let mut rec = w.recorder.borrow_mut();
                 rec.dropped += 1;
                 if steady {
-                    let name = pick(&w.plan.requests, &mut w.rng);
+                    let name = w.plan.pick(&mut w.rng);
                     rec.record(name, Outcome::Timeout, deadline - due, None, deadline - t0);
                 }
                 continue;
@@ -363,7 +289,7 @@ async fn closed_loop(w: &mut Worker, k: usize, next: &Cell<u64>, warmup: Duratio
         }
         let local = next.get();
         next.set(local + 1);
-        let seq = local * w.plan.threads as u64 + k as u64;
+        let seq = global_index(local, w.plan.threads, k);
         let (name, outcome, sent, done) = w.exchange(seq, deadline).await;
         {
             let mut rec = w.recorder.borrow_mut();
@@ -380,45 +306,15 @@ async fn closed_loop(w: &mut Worker, k: usize, next: &Cell<u64>, warmup: Duratio
     }
 }
 
-/// Picks a request kind by weight.
-fn pick(requests: &[RequestSpec], rng: &mut SmallRng) -> usize {
-    if requests.len() == 1 {
-        return 0;
-    }
-    let total: u32 = requests.iter().map(|r| r.weight).sum();
-    let mut x = rng.random_range(0..total);
-    for (i, r) in requests.iter().enumerate() {
-        if x < r.weight {
-            return i;
-        }
-        x -= r.weight;
-    }
-    requests.len() - 1
-}
-
 impl Worker {
     async fn connect(&mut self) -> Result<Connection, String> {
         let begun = Instant::now();
-        let stream = TcpStream::connect(self.plan.target.addr)
-            .await
-            .map_err(|e| e.to_string())?;
-        // Requests are small: send them now rather than waiting to fill a segment (Nagle).
-        let _ = stream.set_nodelay(true);
+        let connection = Connection::open(self.plan.target.addr).await?;
         self.recorder
             .borrow_mut()
             .connect
             .saturating_record(micros(begun.elapsed()));
-        // One small buffer written with write(2) is cheaper than writev(2) over header and body pieces.
-        let (sender, driver) = http1::Builder::new()
-            .writev(false)
-            .handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Connection {
-            sender,
-            driver: Box::pin(driver),
-            closed: false,
-        })
+        Ok(connection)
     }
 
     fn connect_failed(&self, error: String) {
@@ -432,7 +328,7 @@ impl Worker {
     /// Sends request number `seq` and reads the whole response. Returns the request kind, how it ended, when its
     /// bytes left (None if they never did) and when it finished.
     async fn exchange(&mut self, seq: u64, deadline: Instant) -> (usize, Outcome, Option<Instant>, Instant) {
-        let name = pick(&self.plan.requests, &mut self.rng);
+        let name = self.plan.pick(&mut self.rng);
         // Reuse the kept-alive connection unless the server closed it; otherwise open one.
         let reusable = match self.connection.take() {
             Some(mut c) if !self.plan.new_connection_per_request => c.is_ready().await.then_some(c),
@@ -491,54 +387,3 @@ impl Worker {
     }
 }
 
-/// A kept-alive HTTP/1.1 connection: hyper's request handle and the connection future that does the I/O.
-///
-/// Why the worker polls `driver` itself instead of spawning it as its own task (hyper's usual pattern): with a
-/// separate task every request costs an extra task wake-up and a hand-off through a channel. Measured on 2 cores
-/// against wrk -t1 -c50 (bare hyper server), this alone did not show above the run-to-run noise; writing each
-/// request from one buffer (`writev(false)` in `connect`) did: from 0.69-0.88x to 0.85-0.98x of wrk's requests/s.
-struct Connection {
-    sender: SendRequest<Full<Bytes>>,
-    driver: Driver,
-    /// The driver finished: the server closed the connection or it failed.
-    closed: bool,
-}
-
-impl Connection {
-    /// True when a request can be sent now (the server has not closed the connection).
-    async fn is_ready(&mut self) -> bool {
-        let Connection { sender, driver, closed } = self;
-        !*closed && driving(driver, closed, sender.ready()).await.is_ok()
-    }
-
-    /// Writes the request and reads the response to its last byte, discarding the body.
-    async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<u16, ()> {
-        let Connection { sender, driver, closed } = self;
-        let response = driving(driver, closed, sender.send_request(request))
-            .await
-            .map_err(|_| ())?;
-        let status = response.status().as_u16();
-        let mut body = response.into_body();
-        let read_body = async {
-            while let Some(frame) = body.frame().await {
-                frame.map_err(|_| ())?;
-            }
-            Ok(status)
-        };
-        driving(driver, closed, read_body).await
-    }
-}
-
-type Driver = Pin<Box<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>>;
-
-/// Polls `work` to completion while also polling the connection's I/O `driver`, on the current task.
-async fn driving<T>(driver: &mut Driver, closed: &mut bool, work: impl Future<Output = T>) -> T {
-    let mut work = std::pin::pin!(work);
-    std::future::poll_fn(|cx| {
-        if !*closed && driver.as_mut().poll(cx).is_ready() {
-            *closed = true;
-        }
-        work.as_mut().poll(cx)
-    })
-    .await
-}

@@ -27,16 +27,20 @@
 //! | [`scenario`] | weighted, named requests, from a TOML file |
 //! | [`target`] | the URL, its resolution, and the loopback-only guard |
 //! | [`pacer`] | the thread that keeps the open model's schedule, and the queue connections wait in |
-//! | [`engine`] | the threads, connections and the send loop |
+//! | [`plan`] | what a run needs to know, and the arithmetic that spreads it over threads |
+//! | [`engine`] | the threads and the send loops of the open and closed models |
+//! | [`connection`] | one keep-alive HTTP/1.1 connection: open, send, read the whole response |
 //! | [`recorder`] | HDR histograms and counters, per thread, merged at the end |
 //! | [`report`] | the result: JSON, percentile table, validity self-check |
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
 //! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
 //! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
 
+pub mod connection;
 pub mod engine;
 pub mod hdr_log;
 pub mod pacer;
+pub mod plan;
 pub mod proc_stat;
 pub mod recorder;
 pub mod report;
@@ -49,7 +53,8 @@ pub mod threshold;
 mod duration;
 
 pub use duration::parse_duration;
-pub use engine::{run, LoadError, Plan};
+pub use engine::run;
+pub use plan::{LoadError, Plan};
 pub use report::{LoadReport, Percentiles};
 pub use scenario::{RequestSpec, Scenario};
 pub use schedule::{Arrivals, Mode, Phase};

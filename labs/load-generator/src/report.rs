@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Plan;
+use crate::plan::Plan;
 use crate::recorder::{NamedStats, Recorder};
 use crate::schedule::{Mode, Schedule};
 

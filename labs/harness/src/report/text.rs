@@ -1,108 +1,12 @@
-//! The run report: the JSON contract in DESIGN.md that tests, the book and team tooling read, and the terminal
-//! table people read.
-//!
-//! Each variant's entry is the load generator's result (`achieved_rps`, `latency_us`, …) with the server's side
-//! added: its CPU and peak memory, and the counters from `/stats`.
-
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+//! The report as people read it: the comparison table (terminal), the verdicts under it, and the same as Markdown
+//! for the book. Every figure comes from the report's data; nothing here measures or judges.
 
 use lab_load_generator::report::human_us;
-use lab_load_generator::LoadReport;
-use serde::{Deserialize, Serialize};
 
-use crate::error::{Context, RunError};
-use crate::lessons::{GateVerdict, Verdict};
-use crate::machine::Machine;
-
-/// Version of the JSON layout; bumped on any incompatible change.
-pub const SCHEMA: u32 = 1;
-
-/// One run of one lab.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunReport {
-    /// Always [`SCHEMA`].
-    pub schema: u32,
-    /// The lab's name.
-    pub lab: String,
-    /// What it teaches.
-    pub title: String,
-    /// The profile run (`quick`, `full`).
-    pub profile: String,
-    /// UTC, RFC 3339.
-    pub started_at: String,
-    /// Where it ran.
-    pub machine: Machine,
-    /// Results, in the order the variants ran.
-    pub variants: Vec<VariantResult>,
-    /// Variants not run, and why (e.g. `REDIS_URL` unset).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skipped: Vec<Skipped>,
-    /// The lessons' verdicts.
-    pub lessons: Vec<Verdict>,
-    /// Exercise performance gates, when an exercise's variant ran.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub gates: Vec<GateVerdict>,
-}
-
-/// A variant that was not run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Skipped {
-    /// The variant.
-    pub variant: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// One variant's measurements.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VariantResult {
-    /// The variant.
-    pub name: String,
-    /// What the load generator measured.
-    #[serde(flatten)]
-    pub load: LoadReport,
-    /// What the server used.
-    pub server: ServerSample,
-    /// The server's `/stats` after the run.
-    pub counters: BTreeMap<String, serde_json::Number>,
-    /// The text in its `/stats` (a backend's name, a query plan): printed under the table.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub notes: BTreeMap<String, String>,
-}
-
-/// The server process's resource use, from /proc.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct ServerSample {
-    /// Peak resident memory (VmHWM).
-    pub rss_peak_bytes: u64,
-    /// CPU time during the load (user + system, all threads).
-    pub cpu_seconds: f64,
-    /// That CPU time per request completed (warm-up included, as in the CPU time): what one request costs the
-    /// server, whoever the bottleneck was — the generator cannot distort it.
-    #[serde(default)]
-    pub cpu_us_per_request: f64,
-}
+use super::html;
+use super::RunReport;
 
 impl RunReport {
-    /// Saves the report where every tool looks for it, `<target>/workbench/<lab>/<time>.{json,html}` (`<target>`
-    /// is `CARGO_TARGET_DIR`, else `<root>/target`); returns both paths.
-    pub fn save(&self, root: &Path) -> Result<(PathBuf, PathBuf), RunError> {
-        self.write(&reports_dir(root).join(&self.lab))
-    }
-
-    /// Writes `<dir>/<timestamp>.json` and `.html`; returns both paths.
-    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), RunError> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let stem = self.started_at.replace(':', "-");
-        let json = dir.join(format!("{stem}.json"));
-        let html = dir.join(format!("{stem}.html"));
-        let text = serde_json::to_string_pretty(self).context("serialising the report")? + "\n";
-        std::fs::write(&json, text).with_context(|| format!("writing {}", json.display()))?;
-        std::fs::write(&html, crate::html::render(self)).with_context(|| format!("writing {}", html.display()))?;
-        Ok((json, html))
-    }
-
     /// The comparison table.
     pub fn table(&self) -> String {
         let (header, rows) = self.cells();
@@ -128,8 +32,8 @@ impl RunReport {
         // The chart, as raw HTML inside a block element so Markdown leaves it alone.
         out.push(format!(
             "<div class=\"wb-chart\">\n{}\n{}\n</div>",
-            crate::html::spectrum(self),
-            crate::html::throughput(self)
+            html::spectrum(self),
+            html::throughput(self)
         ));
         out.push(String::new());
         let m = &self.machine;
@@ -274,41 +178,11 @@ impl RunReport {
         }
         lines
     }
-
-    /// True when every lesson that could be judged held and every gate passed.
-    pub fn all_lessons_hold(&self) -> bool {
-        self.lessons.iter().all(|l| l.holds || l.observed_ratio.is_none()) && self.gates.iter().all(|g| g.passed)
-    }
-
-    /// [`RunError::LessonsDidNotHold`] naming each judged lesson and gate that failed, or `Ok` (unjudged lessons —
-    /// a variant skipped, or the generator's error could flip the verdict — are not failures of one run).
-    pub fn require_lessons_hold(&self) -> Result<(), RunError> {
-        let failed: Vec<String> = self
-            .lessons
-            .iter()
-            .filter(|l| !l.holds && l.observed_ratio.is_some())
-            .map(|l| format!("lesson \"{}\"", l.claim))
-            .chain(self.gates.iter().filter(|g| !g.passed).map(|g| format!("gate {}", g.exercise)))
-            .collect();
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(RunError::LessonsDidNotHold(failed))
-        }
-    }
-}
-
-/// Where run reports are kept: `<target>/workbench`, `<target>` being `CARGO_TARGET_DIR` when set, else
-/// `<root>/target`. Every tool that reads reports (progress, the class dashboard) looks here.
-pub fn reports_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from)
-        .join("workbench")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::RunReport;
 
     fn variant(name: &str, notes: serde_json::Value) -> serde_json::Value {
         let zero = serde_json::json!({ "p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0 });

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use lab_load_generator::report::human_us;
 
-use crate::report::RunReport;
+use super::RunReport;
 
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",

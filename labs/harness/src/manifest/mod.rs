@@ -1,0 +1,342 @@
+//! `lab.toml`, the manifest that makes a lab runnable by the generic harness.
+//!
+//! Everything that differs between labs is data here — the server binary, the variants and their arguments, the
+//! load profiles, the lessons — so adding a lab never means changing the harness. Every problem is reported as
+//! `file:line: message`, because a learner editing a manifest should not have to guess where the typo is.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | this one | the validated manifest (what the harness uses), loading and discovery |
+//! | [`raw`] | the TOML as serde reads it, with spans for line numbers |
+//! | [`validate`] | one validator per section: variants, baseline, profiles, lessons, exercises |
+//!
+//! The metric names a lesson may use are in [`crate::metric`], beside the code that reads them off a report.
+
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lab_load_generator::{Arrivals, RequestSpec};
+use serde::Deserialize;
+
+pub use crate::metric::{known_metric, METRICS};
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The lab's name, as typed in `cargo xtask lab NAME`.
+    pub name: String,
+    /// One line saying what it teaches.
+    pub title: String,
+    /// Its chapter in the book, relative to `book/src`.
+    pub chapter: Option<String>,
+    /// The server binary to build and start.
+    pub server: String,
+    /// The cargo package that holds the server binary.
+    pub package: String,
+    /// The folder `lab.toml` is in.
+    pub dir: PathBuf,
+    /// The naive variant every other is measured against (`cargo xtask check` runs it beside the exercise, for
+    /// scale).
+    pub baseline: String,
+    /// Implementations to compare, in the order they run.
+    pub variants: Vec<VariantSpec>,
+    /// Load profiles by name (`quick`, `full`, …).
+    pub profiles: BTreeMap<String, Profile>,
+    /// Claims each run checks.
+    pub lessons: Vec<Lesson>,
+    /// Exercises on this lab.
+    pub exercises: Vec<Exercise>,
+}
+
+/// An exercise: the learner edits `starter`, graded by the test target `grader` and by the `gate` measured on
+/// `perf_variant`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// Unique within the lab.
+    pub name: String,
+    /// The file the learner edits, relative to the lab.
+    pub starter: PathBuf,
+    /// The reference solution, a drop-in replacement for the starter.
+    pub reference: PathBuf,
+    /// The cargo package holding the starter.
+    pub package: String,
+    /// Staged hints, first nudge to near-solution.
+    pub hints: Vec<String>,
+    /// The test target that grades correctness.
+    pub grader: String,
+    /// The lab variant that runs the learner's code.
+    pub perf_variant: String,
+    /// Performance limits, relative to another variant of the same run.
+    pub gate: Vec<Gate>,
+}
+
+/// A performance limit: the exercise variant's `metric` at most `at_most` times `relative_to`'s.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    /// As in lessons.
+    pub metric: String,
+    /// The largest allowed ratio.
+    pub at_most: f64,
+    /// The variant compared against.
+    pub relative_to: String,
+}
+
+/// One variant: how to start its server, and how (if at all) its load differs from the profile's.
+#[derive(Debug, Clone)]
+pub struct VariantSpec {
+    /// Its name in tables and lessons.
+    pub name: String,
+    /// Arguments for the server binary: `--variant <serves>` and then the variant's own `args`.
+    pub args: Vec<String>,
+    /// Overrides the profile's mode (e.g. the load-generator lab measures one server two ways).
+    pub mode: Option<ModeKind>,
+    /// Overrides the profile's connection count.
+    pub connections: Option<usize>,
+    /// Overrides the profile's arrival rate (e.g. an overload variant).
+    pub rate: Option<f64>,
+    /// Started only when this environment variable is set (e.g. `REDIS_URL`); it is passed on to the server.
+    pub requires_env: Option<String>,
+    /// Replaces the profile's requests (e.g. a stampede on a few hot keys).
+    pub requests: Option<Vec<RequestSpec>>,
+    /// Run only when named with `--variant` (e.g. `exercise`, which runs the learner's unfinished code).
+    pub on_demand: bool,
+}
+
+/// Open or closed model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeKind {
+    /// A fixed arrival rate: latency as users feel it.
+    FixedRate,
+    /// As fast as the connections go: capacity.
+    Closed,
+}
+
+/// A load profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Open or closed.
+    pub mode: ModeKind,
+    /// Arrival rate (fixed-rate).
+    pub rate: Option<f64>,
+    /// Measured time.
+    pub duration: Duration,
+    /// Unrecorded time before it.
+    pub warmup: Duration,
+    /// Linear ramp before the steady phase (fixed-rate).
+    pub ramp: Duration,
+    /// Connections.
+    pub connections: usize,
+    /// Generator threads.
+    pub threads: usize,
+    /// What to send.
+    pub requests: Vec<RequestSpec>,
+    /// A latency objective: each variant's report then has its goodput (successful responses within it, per
+    /// second), the metric `goodput.rps`.
+    pub slo: Option<Duration>,
+    /// How arrivals are spaced at a fixed rate: `arrivals = "poisson"` for random arrivals (the same in every run and
+    /// every variant), even spacing by default.
+    pub arrivals: Arrivals,
+}
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    /// Less is better (latency, queries): ratio = baseline / variant.
+    Lower,
+    /// More is better (throughput): ratio = variant / baseline.
+    Higher,
+}
+
+/// A claim: `variant` beats `baseline` on `metric` by a factor of at least `at_least`.
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    /// The sentence printed with ✓ or ✗.
+    pub claim: String,
+    /// A dotted path into a variant's result: `latency_us.p99`, `achieved_rps`, `counters.db_queries`,
+    /// `by_name.ping.latency_us.p99` (one named request of a scenario) …
+    pub metric: String,
+    /// Which way is better.
+    pub better: Better,
+    /// The variant compared against.
+    pub baseline: String,
+    /// The variant that should win.
+    pub variant: String,
+    /// The smallest ratio for the claim to hold.
+    pub at_least: f64,
+}
+
+/// A manifest that cannot be used.
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ManifestError {
+    /// The manifest's path.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Manifest {
+    /// Reads and validates `path` (a `lab.toml`).
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            file: file.clone(),
+            line: 1,
+            message: format!("cannot read: {e}"),
+        })?;
+        Manifest::parse(&text, path)
+    }
+
+    /// Validates manifest text; `path` locates scenario files and names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        validate::manifest(&validate::Source::new(text, path))
+    }
+}
+
+/// Every `labs/*/lab.toml` under the workspace `root`, sorted by name. Stops at the first invalid manifest.
+pub fn discover(root: &Path) -> Result<Vec<Manifest>, ManifestError> {
+    let labs = root.join("labs");
+    let entries = std::fs::read_dir(&labs).map_err(|e| ManifestError {
+        file: labs.display().to_string(),
+        line: 1,
+        message: format!("cannot list labs: {e}"),
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("lab.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| Manifest::load(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "demo"
+title = "A demo"
+server = "lab-demo"
+baseline = "slow"
+variants = [
+  { name = "slow" },
+  { name = "fast", serves = "quick", args = ["--workers", "2"] },
+]
+
+[profile.quick]
+mode = "fixed-rate"
+rate = 100
+duration = "2s"
+warmup = "1s"
+connections = 4
+path = "/item/{zipf:100}"
+
+[[lesson]]
+claim = "fast is faster"
+metric = "latency_us.p99"
+better = "lower"
+baseline = "slow"
+variant = "fast"
+at_least = 2.0
+"#;
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::parse(text, Path::new("labs/demo/lab.toml"))
+    }
+
+    #[test]
+    fn a_good_manifest_parses() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.name, "demo");
+        assert_eq!(m.package, "lab-demo");
+        assert_eq!(m.variants.len(), 2);
+        let quick = &m.profiles["quick"];
+        assert_eq!(quick.rate, Some(100.0));
+        assert_eq!(quick.warmup, Duration::from_secs(1));
+        assert_eq!(m.lessons[0].better, Better::Lower);
+    }
+
+    #[test]
+    fn a_variant_runs_its_own_name_unless_it_serves_another() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.baseline, "slow");
+        assert_eq!(m.variants[0].args, ["--variant", "slow"]);
+        assert_eq!(m.variants[1].args, ["--variant", "quick", "--workers", "2"]);
+        let repeated = GOOD.replace(
+            r#"{ name = "slow" }"#,
+            r#"{ name = "slow", args = ["--variant", "slow"] }"#,
+        );
+        let e = parse(&repeated).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:7: ") && e.contains("serves"), "{e}");
+    }
+
+    #[test]
+    fn the_baseline_must_be_named_and_be_a_variant() {
+        let e = parse(&GOOD.replacen("baseline = \"slow\"\n", "", 1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("baseline = \"<variant>\""), "{e}");
+        let e = parse(&GOOD.replacen("baseline = \"slow\"\n", "baseline = \"slower\"\n", 1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("labs/demo/lab.toml:5: ") && e.contains("\"slower\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_and_line() {
+        let broken = GOOD.replace("rate = 100", "rate = = 100");
+        let e = parse(&broken).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:13: "), "{e}");
+    }
+
+    #[test]
+    fn a_lesson_with_an_unknown_variant_names_its_line() {
+        let broken = GOOD.replace("variant = \"fast\"\nat_least", "variant = \"fastest\"\nat_least");
+        let e = parse(&broken).unwrap_err().to_string();
+        assert!(
+            e.starts_with("labs/demo/lab.toml:19: ") && e.contains("\"fastest\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_name_their_line() {
+        let e = parse(&GOOD.replace("duration = \"2s\"", "duration = \"2 parsecs\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("labs/demo/lab.toml:11: ") && e.contains("invalid duration"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("{zipf:100}", "{zipf:}")).unwrap_err().to_string();
+        assert!(e.starts_with("labs/demo/lab.toml:11: ") && e.contains("zipf"), "{e}");
+        assert!(parse(&GOOD.replace("latency_us.p99", "by_name.ping.latency_us.p99")).is_ok());
+        assert!(parse(&GOOD.replace("latency_us.p99", "by_name.ping.latency.p99")).is_err());
+        let e = parse(&GOOD.replace("latency_us.p99", "latency.p99"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":19: unknown metric"), "{e}");
+        let e = parse(&GOOD.replace("titel", "x").replace("title = ", "titel = "))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("titel"), "{e}");
+        let e = parse(&GOOD.replace("[profile.quick]", "[profile.fast]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs a [profile.quick]"), "{e}");
+    }
+}

@@ -1,0 +1,79 @@
+//! The shapes `lab.toml` is read into, before validation: serde's view, with spans for line numbers.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Better, Exercise, ModeKind};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawManifest {
+    pub(super) name: Spanned<String>,
+    pub(super) title: String,
+    pub(super) chapter: Option<String>,
+    pub(super) server: String,
+    pub(super) package: Option<String>,
+    pub(super) baseline: Option<Spanned<String>>,
+    pub(super) variants: Vec<Spanned<RawVariant>>,
+    pub(super) profile: BTreeMap<String, Spanned<RawProfile>>,
+    #[serde(default)]
+    pub(super) lesson: Vec<Spanned<RawLesson>>,
+    #[serde(default)]
+    pub(super) exercise: Vec<Spanned<Exercise>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVariant {
+    pub(super) name: String,
+    /// Which of the server's variants this runs (`--variant`); the variant's own name when absent.
+    pub(super) serves: Option<String>,
+    /// Further arguments, after `--variant <serves>`.
+    #[serde(default)]
+    pub(super) args: Vec<String>,
+    pub(super) mode: Option<ModeKind>,
+    pub(super) connections: Option<usize>,
+    pub(super) rate: Option<f64>,
+    pub(super) requires_env: Option<String>,
+    pub(super) path: Option<String>,
+    #[serde(default)]
+    pub(super) on_demand: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProfile {
+    pub(super) mode: ModeKind,
+    pub(super) rate: Option<f64>,
+    pub(super) duration: String,
+    #[serde(default)]
+    pub(super) warmup: Option<String>,
+    #[serde(default)]
+    pub(super) ramp: Option<String>,
+    pub(super) connections: usize,
+    #[serde(default = "one")]
+    pub(super) threads: usize,
+    pub(super) path: Option<String>,
+    pub(super) scenario: Option<String>,
+    #[serde(default)]
+    pub(super) slo: Option<String>,
+    #[serde(default)]
+    pub(super) arrivals: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLesson {
+    pub(super) claim: String,
+    pub(super) metric: String,
+    pub(super) better: Better,
+    pub(super) baseline: String,
+    pub(super) variant: String,
+    pub(super) at_least: f64,
+}

@@ -1,0 +1,286 @@
+//! From the raw TOML to a [`Manifest`]: one validator per section, each error naming the file and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lab_load_generator::scenario::line_of;
+use lab_load_generator::{parse_duration, Arrivals, RequestSpec, Scenario};
+use toml::Spanned;
+
+use super::raw::{RawLesson, RawManifest, RawProfile, RawVariant};
+use super::{known_metric, Exercise, Lesson, Manifest, ManifestError, ModeKind, Profile, VariantSpec, METRICS};
+
+/// The manifest's text and where it lives: what every validator needs to name a line.
+pub(super) struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+    /// The lab's folder: scenario files and exercise files are relative to it.
+    dir: PathBuf,
+}
+
+impl<'a> Source<'a> {
+    pub(super) fn new(text: &'a str, path: &'a Path) -> Source<'a> {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        Source { text, path, dir }
+    }
+
+    /// An error at `line`.
+    fn fail(&self, line: usize, message: String) -> ManifestError {
+        ManifestError {
+            file: self.path.display().to_string(),
+            line,
+            message,
+        }
+    }
+
+    /// The line a spanned value starts on.
+    fn line<T>(&self, value: &Spanned<T>) -> usize {
+        line_of(self.text, value.span().start)
+    }
+}
+
+/// The whole manifest: syntax, then each section in the order the others depend on (variants first).
+pub(super) fn manifest(source: &Source) -> Result<Manifest, ManifestError> {
+    let raw: RawManifest = toml::from_str(source.text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(source.text, s.start));
+        source.fail(line, e.message().trim().to_string())
+    })?;
+    let variants = variants(source, raw.variants)?;
+    let baseline = baseline(source, raw.baseline, &variants)?;
+    let profiles = profiles(source, raw.profile)?;
+    let lessons = lessons(source, raw.lesson, &variants)?;
+    let exercises = exercises(source, raw.exercise, &variants)?;
+    let name = name(source, raw.name)?;
+    Ok(Manifest {
+        name,
+        title: raw.title,
+        chapter: raw.chapter,
+        package: raw.package.unwrap_or_else(|| raw.server.clone()),
+        server: raw.server,
+        dir: source.dir.clone(),
+        baseline,
+        variants,
+        profiles,
+        lessons,
+        exercises,
+    })
+}
+
+/// `variants = [...]`: unique names, sane overrides, `--variant <serves>` added here (never typed in `args`).
+fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<VariantSpec>, ManifestError> {
+    let mut variants: Vec<VariantSpec> = Vec::new();
+    for v in raw {
+        let line = source.line(&v);
+        let v = v.into_inner();
+        let fail = |m: String| source.fail(line, format!("variant {:?}: {m}", v.name));
+        if variants.iter().any(|known| known.name == v.name) {
+            return Err(source.fail(line, format!("variant {:?} is listed twice", v.name)));
+        }
+        if v.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+            return Err(fail("rate must be a positive number".into()));
+        }
+        if v.connections == Some(0) {
+            return Err(fail("connections must be at least 1".into()));
+        }
+        if v.args.iter().any(|a| a == "--variant" || a.starts_with("--variant=")) {
+            return Err(fail(format!(
+                "args must not repeat --variant; it is `--variant {}` already (set `serves = \"…\"` to run another of the server's variants)",
+                v.serves.as_deref().unwrap_or(&v.name)
+            )));
+        }
+        let requests = match &v.path {
+            Some(path) => Some(vec![RequestSpec::get(path).map_err(|e| fail(e.to_string()))?]),
+            None => None,
+        };
+        let mut args = vec!["--variant".to_string(), v.serves.unwrap_or_else(|| v.name.clone())];
+        args.extend(v.args);
+        variants.push(VariantSpec {
+            name: v.name,
+            args,
+            mode: v.mode,
+            connections: v.connections,
+            rate: v.rate,
+            requires_env: v.requires_env,
+            requests,
+            on_demand: v.on_demand,
+        });
+    }
+    if variants.is_empty() {
+        return Err(source.fail(1, "a lab needs at least one variant".into()));
+    }
+    Ok(variants)
+}
+
+/// `baseline = "<variant>"`: required, and one of the variants.
+fn baseline(
+    source: &Source,
+    raw: Option<Spanned<String>>,
+    variants: &[VariantSpec],
+) -> Result<String, ManifestError> {
+    let Some(baseline) = raw else {
+        return Err(source.fail(
+            1,
+            "name the naive variant the others are measured against: baseline = \"<variant>\"".into(),
+        ));
+    };
+    let line = source.line(&baseline);
+    let baseline = baseline.into_inner();
+    if !variants.iter().any(|v| v.name == baseline) {
+        return Err(source.fail(line, format!("baseline {baseline:?} is not one of the variants")));
+    }
+    Ok(baseline)
+}
+
+/// `[profile.NAME]`: durations, a rate only in the open model, exactly one of `path` or `scenario`; `quick` needed.
+fn profiles(
+    source: &Source,
+    raw: BTreeMap<String, Spanned<RawProfile>>,
+) -> Result<BTreeMap<String, Profile>, ManifestError> {
+    let mut profiles = BTreeMap::new();
+    for (name, p) in raw {
+        let line = source.line(&p);
+        let p = p.into_inner();
+        let fail = |m: String| source.fail(line, format!("profile {name:?}: {m}"));
+        let duration = parse_duration(&p.duration).map_err(fail)?;
+        let optional = |d: &Option<String>| d.as_deref().map_or(Ok(Duration::ZERO), parse_duration);
+        let warmup = optional(&p.warmup).map_err(fail)?;
+        let ramp = optional(&p.ramp).map_err(fail)?;
+        let slo = p.slo.as_deref().map(parse_duration).transpose().map_err(fail)?;
+        if slo.is_some_and(|s| s.is_zero()) {
+            return Err(fail("slo must be more than zero".into()));
+        }
+        if duration.is_zero() {
+            return Err(fail("duration must be more than zero".into()));
+        }
+        let arrivals = p
+            .arrivals
+            .as_deref()
+            .map_or(Ok(Arrivals::Even), Arrivals::parse)
+            .map_err(fail)?;
+        match (p.mode, p.rate) {
+            (ModeKind::FixedRate, None) => return Err(fail("mode \"fixed-rate\" needs a rate".into())),
+            (ModeKind::FixedRate, Some(r)) if r <= 0.0 => return Err(fail("rate must be positive".into())),
+            (ModeKind::Closed, Some(_)) => return Err(fail("mode \"closed\" takes no rate".into())),
+            _ => {}
+        }
+        if p.connections == 0 || p.threads == 0 || p.threads > p.connections {
+            return Err(fail("need 1 <= threads <= connections".into()));
+        }
+        let requests = match (&p.path, &p.scenario) {
+            (Some(path), None) => vec![RequestSpec::get(path).map_err(|e| fail(e.to_string()))?],
+            (None, Some(scenario)) => {
+                Scenario::load(&source.dir.join(scenario))
+                    .map_err(|e| fail(e.to_string()))?
+                    .requests
+            }
+            _ => return Err(fail("give exactly one of `path` or `scenario`".into())),
+        };
+        let profile = Profile {
+            mode: p.mode,
+            rate: p.rate,
+            duration,
+            warmup,
+            ramp,
+            connections: p.connections,
+            threads: p.threads,
+            requests,
+            slo,
+            arrivals,
+        };
+        profiles.insert(name, profile);
+    }
+    if !profiles.contains_key("quick") {
+        return Err(source.fail(1, "a lab needs a [profile.quick]".into()));
+    }
+    Ok(profiles)
+}
+
+/// `[[lesson]]`: both variants exist, the metric is in the vocabulary, the ratio is positive.
+fn lessons(
+    source: &Source,
+    raw: Vec<Spanned<RawLesson>>,
+    variants: &[VariantSpec],
+) -> Result<Vec<Lesson>, ManifestError> {
+    let mut lessons = Vec::new();
+    for l in raw {
+        let line = source.line(&l);
+        let l = l.into_inner();
+        for name in [&l.baseline, &l.variant] {
+            if !variants.iter().any(|v| &v.name == name) {
+                let known: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+                return Err(source.fail(
+                    line,
+                    format!("lesson names variant {name:?}, which is not one of {known:?}"),
+                ));
+            }
+        }
+        if !known_metric(&l.metric) {
+            let message = format!(
+                "unknown metric {:?}; use counters.NAME, by_name.REQUEST.METRIC or one of {METRICS:?}",
+                l.metric
+            );
+            return Err(source.fail(line, message));
+        }
+        if l.at_least <= 0.0 {
+            return Err(source.fail(line, "at_least must be positive".into()));
+        }
+        lessons.push(Lesson {
+            claim: l.claim,
+            metric: l.metric,
+            better: l.better,
+            baseline: l.baseline,
+            variant: l.variant,
+            at_least: l.at_least,
+        });
+    }
+    Ok(lessons)
+}
+
+/// `[[exercise]]`: unique names, the files exist, the variants exist, at least one hint.
+fn exercises(
+    source: &Source,
+    raw: Vec<Spanned<Exercise>>,
+    variants: &[VariantSpec],
+) -> Result<Vec<Exercise>, ManifestError> {
+    let mut exercises: Vec<Exercise> = Vec::new();
+    for e in raw {
+        let line = source.line(&e);
+        let e = e.into_inner();
+        let fail = |m: String| source.fail(line, format!("exercise {:?}{m}", e.name));
+        if exercises.iter().any(|known| known.name == e.name) {
+            return Err(fail(" is declared twice".into()));
+        }
+        for file in [&e.starter, &e.reference] {
+            if !source.dir.join(file).is_file() {
+                return Err(fail(format!(": no file {}", source.dir.join(file).display())));
+            }
+        }
+        let known = |name: &str| variants.iter().any(|v| v.name == name);
+        for variant in std::iter::once(&e.perf_variant).chain(e.gate.iter().map(|g| &g.relative_to)) {
+            if !known(variant) {
+                return Err(fail(format!(" names variant {variant:?}, which the lab does not have")));
+            }
+        }
+        if e.hints.is_empty() {
+            return Err(fail(" needs at least one hint".into()));
+        }
+        exercises.push(e);
+    }
+    Ok(exercises)
+}
+
+/// `name`: the lab's folder name, so `cargo xtask lab NAME` and the tree agree.
+fn name(source: &Source, raw: Spanned<String>) -> Result<String, ManifestError> {
+    let line = source.line(&raw);
+    let name = raw.into_inner();
+    let folder = source.dir.file_name().map(|d| d.to_string_lossy().into_owned());
+    let is_lab_toml = source.path.file_name().is_some_and(|f| f == "lab.toml");
+    match folder {
+        Some(folder) if is_lab_toml && folder != name => Err(source.fail(
+            line,
+            format!("name {name:?} differs from the lab's folder {folder:?}"),
+        )),
+        _ => Ok(name),
+    }
+}
