@@ -60,7 +60,8 @@ fn allowed_workspace_dependencies(member: &str) -> Option<Vec<String>> {
         "lab-load-generator" | "lab-kit" | "quiz" => only(&[]),
         "lab-harness" => only(&["lab-load-generator"]),
         "book-tools" => only(&["lab-harness", "quiz"]),
-        "xtask" => only(&["lab-harness", "quiz", "book-tools", "lab-load-generator"]),
+        "learner" => only(&["lab-harness"]),
+        "xtask" => only(&["lab-harness", "quiz", "book-tools", "lab-load-generator", "learner"]),
         "workbench-tests" => None,
         exercise if exercise.starts_with("exercise-") => only(&[]),
         // A lab: lab-kit and its own exercise, nothing else of ours (the harness runs it as a process).
@@ -305,4 +306,19 @@ fn the_rules_themselves_catch_what_they_are_for() {
     assert!(!caching.contains(&"lab-worker-pools".to_string()) && !caching.contains(&"lab-harness".to_string()));
     assert_eq!(allowed_workspace_dependencies("lab-load-generator"), Some(vec![]));
     assert_eq!(allowed_workspace_dependencies("quiz"), Some(vec![]));
+}
+
+#[test]
+fn the_instructor_guides_example_lab_toml_is_a_valid_manifest() {
+    let guide = root().join("book/src/instructor-guide.md");
+    let text = std::fs::read_to_string(&guide).unwrap();
+    let example = text
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .find(|block| block.contains("server = "))
+        .expect("the instructor guide shows a lab.toml");
+    if let Err(e) = lab_harness::Manifest::parse(example, std::path::Path::new("instructor-guide-example.toml")) {
+        panic!("house rule: examples in the guide are real. The lab.toml in {} does not parse: {e}", guide.display());
+    }
 }

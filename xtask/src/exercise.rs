@@ -7,8 +7,8 @@ use std::process::{Command, ExitCode};
 use anyhow::Context;
 use clap::Args;
 
-use crate::exercises::{self, Found};
-use crate::progress_store;
+use learner::{exercises, Found};
+use learner::progress;
 use crate::UsageError;
 
 /// Arguments of `cargo xtask exercise`.
@@ -30,8 +30,8 @@ pub struct ExerciseArgs {
 /// Runs the command.
 pub fn run(args: ExerciseArgs) -> anyhow::Result<ExitCode> {
     let labs = lab_harness::discover(&crate::root())?;
-    let path = progress_store::path(&crate::root());
-    let progress = progress_store::load(&path);
+    let path = progress::path(&crate::root());
+    let progress = progress::load(&path);
     let found = match &args.exercise {
         Some(spec) => exercises::find(&labs, spec)?,
         None => match exercises::next_unsolved(&labs, &progress) {
@@ -58,7 +58,7 @@ pub fn run(args: ExerciseArgs) -> anyhow::Result<ExitCode> {
     }
     println!("Exercise {}\n", found.key());
     println!("{}\n", found.task());
-    println!("Edit:   {}", found.starter_relative().display());
+    println!("Edit:   {}", found.starter_relative(&crate::root()).display());
     println!("Check:  cargo xtask check {}", found.key());
     println!("Hint:   cargo xtask hint {}", found.key());
     println!("Watch:  cargo xtask watch   (re-checks on every save)");
@@ -66,7 +66,7 @@ pub fn run(args: ExerciseArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn reset(found: &Found, yes: bool, progress_path: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let relative = found.starter_relative();
+    let relative = found.starter_relative(&crate::root());
     if !yes {
         eprint!(
             "Replace {} with the starter? Your file is backed up first. [y/N] ",

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::exercises;
-use crate::progress_store;
+use learner::exercises;
+use learner::progress;
 
 /// Arguments of `cargo xtask hint`.
 #[derive(Args)]
@@ -25,8 +25,8 @@ pub fn run(args: HintArgs) -> anyhow::Result<ExitCode> {
 
 /// Reveals the next hint (if any is left) and prints every hint revealed so far.
 pub fn show_next(found: &exercises::Found) -> anyhow::Result<()> {
-    let path = progress_store::path(&crate::root());
-    let mut progress = progress_store::load(&path);
+    let path = progress::path(&crate::root());
+    let mut progress = progress::load(&path);
     let hints = &found.exercise.hints;
     let entry = progress.exercises.entry(found.key()).or_default();
     let fresh = entry.hints_shown < hints.len();
@@ -34,7 +34,7 @@ pub fn show_next(found: &exercises::Found) -> anyhow::Result<()> {
         entry.hints_shown += 1;
     }
     let shown = entry.hints_shown;
-    progress_store::save(&path, &progress)?;
+    progress::save(&path, &progress)?;
     for (i, hint) in hints.iter().take(shown).enumerate() {
         println!("hint {} of {}: {hint}\n", i + 1, hints.len());
     }

@@ -78,7 +78,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     for round in 1..=args.repeat {
         for manifest in &chosen {
             eprintln!("== round {round}/{}: {}", args.repeat, manifest.name);
-            let mut progress = crate::progress::Progress::new();
+            let mut progress = crate::progress_bar::RunProgress::new();
             match lab_harness::run_lab(&root, manifest, &options, &mut |event| progress.on(event)) {
                 Ok(report) => {
                     let (json_path, _) = report.save(&root)?;
@@ -115,7 +115,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_once(root: &Path, manifest: &Manifest, options: &RunOptions, args: &LabArgs) -> anyhow::Result<ExitCode> {
-    let mut progress = crate::progress::Progress::new();
+    let mut progress = crate::progress_bar::RunProgress::new();
     let report = lab_harness::run_lab(root, manifest, options, &mut |event| progress.on(event))?;
     let (json_path, html_path) = report.save(root)?;
 

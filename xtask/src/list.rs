@@ -22,11 +22,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
     println!("{table}");
     println!("Run one with `cargo xtask lab <lab>` (add --full for the long profile).");
 
-    let progress = crate::progress_store::load(&crate::progress_store::path(&crate::root()));
+    let progress = learner::progress::load(&learner::progress::path(&crate::root()));
     let mut exercises = comfy_table::Table::new();
     exercises.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     exercises.set_header(["exercise", "file to edit", "status"]);
-    for found in crate::exercises::all(&labs) {
+    for found in learner::exercises::all(&labs) {
         let status = match progress.exercises.get(&found.key()) {
             Some(p) if p.solved => "✓ solved",
             Some(p) if p.last_check.is_some() => "in progress",
@@ -34,7 +34,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         };
         exercises.add_row([
             found.key(),
-            found.starter_relative().display().to_string(),
+            found.starter_relative(&crate::root()).display().to_string(),
             status.to_string(),
         ]);
     }

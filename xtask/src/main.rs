@@ -4,16 +4,13 @@
 mod book;
 mod check;
 mod exercise;
-mod exercises;
 mod hint;
 mod lab;
 mod list;
 mod load;
 mod progress;
-mod progress_cmd;
-mod progress_store;
+mod progress_bar;
 mod quiz;
-mod quiz_interactive;
 mod watch;
 
 use std::path::PathBuf;
@@ -110,7 +107,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Hint(args) => hint::run(args),
         Command::Watch(args) => watch::run(args),
-        Command::Progress => progress_cmd::run(),
+        Command::Progress => progress::run(),
         Command::Quiz(args) => quiz::run(args),
         Command::Book(args) => book::run(args),
     };
@@ -119,6 +116,10 @@ fn main() -> ExitCode {
         Err(error) => {
             if let Some(usage) = error.downcast_ref::<UsageError>() {
                 eprintln!("error: {usage}");
+                return ExitCode::from(2);
+            }
+            if let Some(lookup) = error.downcast_ref::<learner::NoSuchExercise>() {
+                eprintln!("error: {lookup}");
                 return ExitCode::from(2);
             }
             if let Some(manifest) = error.downcast_ref::<lab_harness::ManifestError>() {

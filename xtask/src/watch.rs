@@ -11,8 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
-use crate::exercises::{self, Found};
-use crate::{check, hint, progress_store};
+use learner::{exercises, Found};
+use learner::progress;
+
+use crate::{check, hint};
 
 /// Arguments of `cargo xtask watch`.
 #[derive(Args)]
@@ -28,10 +30,10 @@ fn modified(found: &Found) -> Option<SystemTime> {
 /// Runs the command until `q` or the end of input.
 pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let labs = lab_harness::discover(&crate::root())?;
-    let progress_path = progress_store::path(&crate::root());
+    let progress_path = progress::path(&crate::root());
     let mut found = match &args.exercise {
         Some(spec) => exercises::find(&labs, spec)?,
-        None => match exercises::next_unsolved(&labs, &progress_store::load(&progress_path)) {
+        None => match exercises::next_unsolved(&labs, &progress::load(&progress_path)) {
             Some(found) => found,
             None => {
                 println!("Every exercise is solved.");
@@ -55,7 +57,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     loop {
         println!(
             "\nwatching {} — save it to re-check; type h (hint), n (next), q (quit), then Enter",
-            found.starter_relative().display()
+            found.starter_relative(&crate::root()).display()
         );
         loop {
             match typed.recv_timeout(Duration::from_millis(200)) {
@@ -65,7 +67,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
                     break;
                 }
                 Ok(key) if key == "n" => {
-                    let progress = progress_store::load(&progress_path);
+                    let progress = progress::load(&progress_path);
                     let current = found.key();
                     match exercises::all(&labs)
                         .into_iter()
@@ -89,7 +91,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             let now = modified(&found);
             if now != seen {
                 seen = now;
-                println!("\n{} changed — checking again", found.starter_relative().display());
+                println!("\n{} changed — checking again", found.starter_relative(&crate::root()).display());
                 check::check_and_record(&found)?;
                 break;
             }

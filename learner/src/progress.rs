@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 /// Everything recorded for one learner.
@@ -72,6 +71,24 @@ pub struct LastCheck {
     pub gate_passed: Option<bool>,
 }
 
+/// Why progress could not be saved (the learner's previous progress is untouched: the write is atomic).
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The folder, the temporary file or the rename failed.
+    #[error("{action} {}: {source}", .path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// To which path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The progress could not be written as TOML (a bug: every field is plain data).
+    #[error("encoding progress as TOML: {0}")]
+    Encode(#[from] toml::ser::Error),
+}
+
 /// Where progress is kept.
 pub fn path(root: &Path) -> PathBuf {
     std::env::var_os("WORKBENCH_PROGRESS").map_or_else(|| root.join(".workbench/progress.toml"), PathBuf::from)
@@ -116,24 +133,29 @@ pub fn load(path: &Path) -> Progress {
 }
 
 /// Writes progress atomically: temp file in the same folder, fsync, rename.
-pub fn save(path: &Path, progress: &Progress) -> anyhow::Result<()> {
+pub fn save(path: &Path, progress: &Progress) -> Result<(), SaveError> {
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SaveError::Io { action, path, source }
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
     let text = toml::to_string_pretty(progress)?;
     let temp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("progress"),
         std::process::id()
     ));
-    {
-        let mut file = std::fs::File::create(&temp).with_context(|| format!("writing {}", temp.display()))?;
+    let write = || {
+        let mut file = std::fs::File::create(&temp)?;
         file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temp, path).with_context(|| format!("replacing {}", path.display()))
+        file.sync_all()
+    };
+    write().map_err(io("writing", &temp))?;
+    std::fs::rename(&temp, path).map_err(io("replacing", path))
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub fn questions<'a>(banks: &'a [Bank], session: &Session) -> anyhow::Result<Vec
     };
     let mut ordered = pool.clone();
     if session.review {
-        let progress = crate::progress_store::load(&crate::progress_store::path(&crate::root()));
+        let progress = learner::progress::load(&learner::progress::path(&crate::root()));
         let seen: BTreeMap<String, quiz::review::Seen> = progress
             .quiz
             .iter()

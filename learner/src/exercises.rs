@@ -1,12 +1,21 @@
 //! What the exercise commands share: finding an exercise by `<lab>[/<exercise>]`, the next unsolved one, its task
 //! text (the starter's `//!` header), and its paths.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use lab_harness::manifest::{Exercise, Manifest};
 
-use crate::progress_store::Progress;
-use crate::UsageError;
+use crate::progress::Progress;
+
+/// No exercise answers to what was typed; the message lists every one that does.
+#[derive(Debug, thiserror::Error)]
+#[error("no exercise {spec:?}; the exercises are: {known}")]
+pub struct NoSuchExercise {
+    /// What was typed.
+    pub spec: String,
+    /// Every `<lab>/<exercise>`, comma-separated.
+    pub known: String,
+}
 
 /// An exercise and the lab it belongs to.
 pub struct Found<'a> {
@@ -32,10 +41,10 @@ impl Found<'_> {
         self.lab.dir.join(&self.exercise.reference)
     }
 
-    /// The starter's path relative to the workspace root, for messages and git.
-    pub fn starter_relative(&self) -> PathBuf {
+    /// The starter's path relative to the workspace `root`, for messages and git.
+    pub fn starter_relative(&self, root: &Path) -> PathBuf {
         self.starter()
-            .strip_prefix(crate::root())
+            .strip_prefix(root)
             .map(PathBuf::from)
             .unwrap_or_else(|_| self.starter())
     }
@@ -63,14 +72,17 @@ pub fn all(labs: &[Manifest]) -> Vec<Found<'_>> {
 }
 
 /// Finds `<lab>` (its first exercise) or `<lab>/<exercise>`; the error lists what exists.
-pub fn find<'a>(labs: &'a [Manifest], spec: &str) -> Result<Found<'a>, UsageError> {
+pub fn find<'a>(labs: &'a [Manifest], spec: &str) -> Result<Found<'a>, NoSuchExercise> {
     let (lab_name, exercise_name) = spec.split_once('/').map_or((spec, None), |(l, e)| (l, Some(e)));
     let everything = all(labs);
     let known = || everything.iter().map(Found::key).collect::<Vec<_>>().join(", ");
     all(labs)
         .into_iter()
         .find(|f| f.lab.name == lab_name && exercise_name.is_none_or(|e| f.exercise.name == e))
-        .ok_or_else(|| UsageError(format!("no exercise {spec:?}; the exercises are: {}", known())))
+        .ok_or_else(|| NoSuchExercise {
+            spec: spec.to_string(),
+            known: known(),
+        })
 }
 
 /// The first exercise not yet solved, if any.

@@ -1,7 +1,9 @@
 //! `cargo xtask quiz`: answer questions in the terminal (no flag; `--review` for what you missed first, see
-//! [`crate::quiz_interactive`]), grade a file of answers offline (`--answers FILE`, `--json` for tools), a folder of
+//! [`interactive`]), grade a file of answers offline (`--answers FILE`, `--json` for tools), a folder of
 //! answer files for a team session (`--answers DIR`, `--csv` for a spreadsheet), validate every question bank
 //! (`--check`), or measure the grader against the calibration answers (`--calibrate`).
+
+mod interactive;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,12 +82,12 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(path) = args.answers else {
-        let session = crate::quiz_interactive::Session {
+        let session = interactive::Session {
             topic: args.topic,
             review: args.review,
             limit: args.limit.unwrap_or(if args.review { 10 } else { usize::MAX }),
         };
-        return crate::quiz_interactive::run(&banks, &session);
+        return interactive::run(&banks, &session);
     };
     if path.is_dir() {
         return team(&banks, &path, args.csv);
@@ -127,12 +129,12 @@ pub fn bank_of<'a>(banks: &'a [quiz::Bank], topic: &str) -> Result<&'a quiz::Ban
 /// Keeps each question's latest grade in the progress file (`cargo xtask progress` shows them per topic), and moves
 /// it between Leitner boxes for `--review`.
 pub fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
-    let path = crate::progress_store::path(&crate::root());
-    let mut progress = crate::progress_store::load(&path);
+    let path = learner::progress::path(&crate::root());
+    let mut progress = learner::progress::load(&path);
     let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     for r in &graded.results {
         let previous = progress.quiz.get(&r.id).map(|p| p.leitner_box);
-        let record = crate::progress_store::QuizRecord {
+        let record = learner::progress::QuizRecord {
             topic: r.topic.clone(),
             score: r.score,
             passed: r.passed,
@@ -141,7 +143,7 @@ pub fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
         };
         progress.quiz.insert(r.id.clone(), record);
     }
-    crate::progress_store::save(&path, &progress)
+    Ok(learner::progress::save(&path, &progress)?)
 }
 
 /// Prints one graded answer: verdict, concepts found and missed, notes, the model answer and why.
