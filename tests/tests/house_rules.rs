@@ -163,7 +163,10 @@ fn every_lab_is_a_member_with_a_server_app_a_one_call_main_and_a_readme() {
         }
         let main = package.dir.join("src/main.rs");
         let text = std::fs::read_to_string(&main).unwrap_or_default();
-        let code_lines = text.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//")).count();
+        let code_lines = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
+            .count();
         if !text.contains("lab_kit::run::<") || code_lines > MAIN_RS_MOST_CODE_LINES {
             broken.push(format!(
                 "lab {}: {} has {code_lines} lines of code{}: house rule: a lab's main.rs is one call, `lab_kit::run::<its Cli>()`. Fix: move flags and setup into src/cli.rs, implementing lab_kit::LabServer",
@@ -319,6 +322,9 @@ fn the_instructor_guides_example_lab_toml_is_a_valid_manifest() {
         .find(|block| block.contains("server = "))
         .expect("the instructor guide shows a lab.toml");
     if let Err(e) = lab_harness::Manifest::parse(example, std::path::Path::new("instructor-guide-example.toml")) {
-        panic!("house rule: examples in the guide are real. The lab.toml in {} does not parse: {e}", guide.display());
+        panic!(
+            "house rule: examples in the guide are real. The lab.toml in {} does not parse: {e}",
+            guide.display()
+        );
     }
 }

@@ -45,7 +45,11 @@ fn cargo() -> Command {
 /// Compiles, runs the grader, and runs the gate when the grader passes. Prints as it goes.
 pub fn check(found: &Found) -> anyhow::Result<Outcome> {
     let e = found.exercise;
-    println!("checking {} — {}", found.key(), found.starter_relative(&crate::root()).display());
+    println!(
+        "checking {} — {}",
+        found.key(),
+        found.starter_relative(&crate::root()).display()
+    );
 
     // 1. Does it compile? Show the compiler's errors about the learner's code, plainly.
     // The grader's test target, built (1) and then run (2) with the same cargo arguments.

@@ -7,9 +7,9 @@ use std::process::{Command, ExitCode};
 use anyhow::Context;
 use clap::Args;
 
-use learner::{exercises, Found};
-use learner::progress;
 use crate::UsageError;
+use learner::progress;
+use learner::{exercises, Found};
 
 /// Arguments of `cargo xtask exercise`.
 #[derive(Args)]

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
-use learner::{exercises, Found};
 use learner::progress;
+use learner::{exercises, Found};
 
 use crate::{check, hint};
 
@@ -91,7 +91,10 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             let now = modified(&found);
             if now != seen {
                 seen = now;
-                println!("\n{} changed — checking again", found.starter_relative(&crate::root()).display());
+                println!(
+                    "\n{} changed — checking again",
+                    found.starter_relative(&crate::root()).display()
+                );
                 check::check_and_record(&found)?;
                 break;
             }

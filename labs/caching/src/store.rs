@@ -185,7 +185,12 @@ impl Cache {
 /// by [`coalescing!`], for both: the `exercise` variant differs from `single-flight` only in whose code runs.
 trait Coalescing {
     /// `get_or_load`, counting where the value came from.
-    fn coalesce<F, Fut>(&self, key: String, load: F, counters: &Counters) -> impl Future<Output = Result<Bytes, LoadError>>
+    fn coalesce<F, Fut>(
+        &self,
+        key: String,
+        load: F,
+        counters: &Counters,
+    ) -> impl Future<Output = Result<Bytes, LoadError>>
     where
         F: FnOnce() -> Fut + Send,
         Fut: Future<Output = Result<Bytes, LoadError>> + Send + 'static;

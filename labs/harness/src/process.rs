@@ -121,7 +121,9 @@ impl LabProcess {
         let addr = line
             .strip_prefix("listening on ")
             .and_then(|a| a.trim().parse().ok())
-            .ok_or_else(|| RunError::environment(format!("expected `listening on ADDR` as the first line, got {line:?}")))?;
+            .ok_or_else(|| {
+                RunError::environment(format!("expected `listening on ADDR` as the first line, got {line:?}"))
+            })?;
         process.addr = addr;
         crate::probe::wait_healthy(addr, Duration::from_secs(10))?;
         Ok(process)

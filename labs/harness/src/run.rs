@@ -33,7 +33,9 @@ impl RunOptions {
     pub fn validate<'m>(&self, manifest: &'m Manifest) -> Result<&'m Profile, RunError> {
         if let Some(rate) = self.rate {
             if !(rate > 0.0 && rate.is_finite()) {
-                return Err(RunError::BadInput(format!("--rate must be a positive number, not {rate}")));
+                return Err(RunError::BadInput(format!(
+                    "--rate must be a positive number, not {rate}"
+                )));
             }
         }
         for wanted in &self.variants {
@@ -121,8 +123,8 @@ pub fn run_lab(
             }
         }
         on_event(Event::Starting(&variant.name));
-        let server = LabProcess::start(&binary, &variant.args, &env)
-            .map_err(within(|| format!("variant {}", variant.name)))?;
+        let server =
+            LabProcess::start(&binary, &variant.args, &env).map_err(within(|| format!("variant {}", variant.name)))?;
         let result = measure(&server, variant, profile, options, on_event)
             .map_err(within(|| format!("variant {}", variant.name)))?;
         server.stop(Duration::from_secs(5));

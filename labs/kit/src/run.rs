@@ -69,8 +69,10 @@ pub fn run<L: LabServer>() -> ExitCode {
 /// The server's command line: lab-kit's flags and the lab's, `--variant` limited to the lab's variants (so `--help`
 /// lists them). Usage messages name the binary as it was invoked: clap takes it from the first argument.
 pub fn command<L: LabServer>() -> Command {
-    let variants: Vec<clap::builder::PossibleValue> =
-        L::Variant::value_variants().iter().filter_map(ValueEnum::to_possible_value).collect();
+    let variants: Vec<clap::builder::PossibleValue> = L::Variant::value_variants()
+        .iter()
+        .filter_map(ValueEnum::to_possible_value)
+        .collect();
     L::augment_args(ServerArgs::augment_args(Command::new("lab-server")))
         .about(L::ABOUT)
         .mut_arg("variant", |arg| {
@@ -124,7 +126,10 @@ mod tests {
         }
 
         async fn app(self, _: DemoVariant) -> Result<App, std::io::Error> {
-            Err(std::io::Error::other(format!("the demo cannot start (slowness {})", self.slowness)))
+            Err(std::io::Error::other(format!(
+                "the demo cannot start (slowness {})",
+                self.slowness
+            )))
         }
     }
 
@@ -143,7 +148,10 @@ mod tests {
     #[test]
     fn an_unknown_variant_is_refused_with_the_known_ones_before_anything_starts() {
         let e = matches(&["--variant", "quick"]).unwrap_err().to_string();
-        assert!(e.contains("invalid value 'quick'") && e.contains("[possible values: naive, fast]"), "{e}");
+        assert!(
+            e.contains("invalid value 'quick'") && e.contains("[possible values: naive, fast]"),
+            "{e}"
+        );
         assert!(command::<Demo>().render_help().to_string().contains("A demo lab."));
     }
 

@@ -151,7 +151,10 @@ mod tests {
             counts[pick(&requests, &mut rng)] += 1;
         }
         let share = f64::from(counts[1]) / 40_000.0;
-        assert!((share - 0.75).abs() < 0.01, "weight 3 of 4 picked {share:.3} of the time");
+        assert!(
+            (share - 0.75).abs() < 0.01,
+            "weight 3 of 4 picked {share:.3} of the time"
+        );
         assert_eq!(pick(&requests[..1], &mut rng), 0, "one request is always picked");
     }
 }

@@ -113,11 +113,7 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
 }
 
 /// `baseline = "<variant>"`: required, and one of the variants.
-fn baseline(
-    source: &Source,
-    raw: Option<Spanned<String>>,
-    variants: &[VariantSpec],
-) -> Result<String, ManifestError> {
+fn baseline(source: &Source, raw: Option<Spanned<String>>, variants: &[VariantSpec]) -> Result<String, ManifestError> {
     let Some(baseline) = raw else {
         return Err(source.fail(
             1,
@@ -277,10 +273,9 @@ fn name(source: &Source, raw: Spanned<String>) -> Result<String, ManifestError> 
     let folder = source.dir.file_name().map(|d| d.to_string_lossy().into_owned());
     let is_lab_toml = source.path.file_name().is_some_and(|f| f == "lab.toml");
     match folder {
-        Some(folder) if is_lab_toml && folder != name => Err(source.fail(
-            line,
-            format!("name {name:?} differs from the lab's folder {folder:?}"),
-        )),
+        Some(folder) if is_lab_toml && folder != name => {
+            Err(source.fail(line, format!("name {name:?} differs from the lab's folder {folder:?}")))
+        }
         _ => Ok(name),
     }
 }

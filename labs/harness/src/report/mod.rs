@@ -123,7 +123,12 @@ impl RunReport {
             .iter()
             .filter(|l| !l.holds && l.observed_ratio.is_some())
             .map(|l| format!("lesson \"{}\"", l.claim))
-            .chain(self.gates.iter().filter(|g| !g.passed).map(|g| format!("gate {}", g.exercise)))
+            .chain(
+                self.gates
+                    .iter()
+                    .filter(|g| !g.passed)
+                    .map(|g| format!("gate {}", g.exercise)),
+            )
             .collect();
         if failed.is_empty() {
             Ok(())
