@@ -20,6 +20,15 @@
     return recent.slice(-rules.negation_window).some(function (w) { return rules.negations.indexOf(w) >= 0; });
   }
 
+  // A dismissal ("… doesn't matter") among the next `dismissal_window` words of the match's clause.
+  function dismissed(text, end, rules) {
+    var after = text.slice(end);
+    var stops = [".", ";", "!", "?"].map(function (c) { var i = after.indexOf(c); return i < 0 ? after.length : i; });
+    var next = words(after.slice(0, Math.min.apply(null, stops))).slice(0, rules.dismissal_window);
+    var tail = " " + next.join(" ") + " ";
+    return rules.dismissals.some(function (d) { return tail.indexOf(" " + d + " ") >= 0; });
+  }
+
   // Rust regex syntax and JavaScript's agree on what the banks use; the `u` flag makes \w and \b see letters
   // beyond ASCII, as Rust's do.
   function compile(pattern) {
@@ -32,7 +41,7 @@
       var re = compile(concept.any[i]);
       var m;
       while ((m = re.exec(text)) !== null) {
-        if (negated(text, m.index, rules)) { anyNegated = true; } else { return [true, false]; }
+        if (negated(text, m.index, rules) || dismissed(text, m.index + m[0].length, rules)) { anyNegated = true; } else { return [true, false]; }
         if (m[0].length === 0) { re.lastIndex++; }
       }
     }
@@ -59,7 +68,7 @@
       if (!c.misconception && hit) { earned += c.weight; g.found.push(c.concept); }
       else if (!c.misconception) {
         g.missed.push(c.concept);
-        if (onlyNegated) { g.notes.push("\"" + c.concept + "\" is mentioned only in a negation, so it does not count"); }
+        if (onlyNegated) { g.notes.push("\"" + c.concept + "\" is mentioned only to be negated or dismissed, so it does not count"); }
       } else if (hit) { earned -= c.weight; g.notes.push("misconception: " + c.concept); }
     });
     var score = Math.min(1, Math.max(0, earned / total));

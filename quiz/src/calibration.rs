@@ -21,7 +21,7 @@ struct File {
 pub struct Vector {
     /// The question.
     pub id: String,
-    /// `good`, `partial`, `wrong`, `negated`, `stuffed`.
+    /// `good`, `terse`, `partial`, `wrong`, `negated`, `stuffed`.
     pub style: String,
     /// The verdict it deserves.
     pub pass: bool,
@@ -47,6 +47,9 @@ pub struct Calibration {
     pub agreed: usize,
     /// The others.
     pub disagreements: Vec<Disagreement>,
+    /// (agreed, total) by style: `good`, `terse`, `partial`, `wrong`, `negated`, `stuffed`. A grader can agree on
+    /// 95% overall and still pass every fluent wrong answer; this is where that shows.
+    pub by_style: std::collections::BTreeMap<String, (usize, usize)>,
 }
 
 impl Calibration {
@@ -92,8 +95,11 @@ pub fn calibrate(banks: &[Bank], dir: &Path) -> Result<Calibration, String> {
             .ok_or_else(|| format!("{}: no question {}", path.display(), vector.id))?;
         let g = grade(question, &Answer::Text(vector.answer.clone()));
         result.total += 1;
+        let style = result.by_style.entry(vector.style.clone()).or_default();
+        style.1 += 1;
         if g.passed == vector.pass {
             result.agreed += 1;
+            style.0 += 1;
         } else {
             result.disagreements.push(Disagreement { vector, score: g.score });
         }

@@ -7,7 +7,11 @@
 //! - a concept is earned when one of its patterns matches **outside a negation**: a match preceded, in the same
 //!   clause and within six words, by "not", "never", "don't", "avoid", "without"… does not count. "Never set a
 //!   TTL" does not earn the TTL concept;
-//! - a *misconception* concept costs its weight when stated (and not negated);
+//! - a match followed, in the same clause and within six words, by a *dismissal* ("… doesn't matter", "… is
+//!   unnecessary", "… adds nothing", "… only hides information") does not count either: "error rate doesn't
+//!   matter during a stress test" names the concept to throw it away. This is the usual shape of a fluent wrong
+//!   answer, which uses every right word for the opposite advice;
+//! - a *misconception* concept costs its weight when stated (and not negated or dismissed);
 //! - a bare list of terms ("TTL, write-through, tags") is not an answer: with no function words at all (a, the,
 //!   to, use, when, because…), or as three or more comma-separated items of at most three words each, the score
 //!   is capped below the pass mark. Sentences that explain earn the points.
@@ -134,6 +138,61 @@ pub const NEGATIONS: &[&str] = &[
     "instead",
 ];
 
+/// Phrases that, following a concept in its clause, throw it away: the opposite advice in the concept's own words.
+/// Matched as whole words within [`DISMISSAL_WINDOW`] words after the concept.
+pub const DISMISSALS: &[&str] = &[
+    "doesn't matter",
+    "does not matter",
+    "don't matter",
+    "do not matter",
+    "doesn't help",
+    "don't help",
+    "is unnecessary",
+    "are unnecessary",
+    "is not needed",
+    "are not needed",
+    "isn't needed",
+    "aren't needed",
+    "is not necessary",
+    "isn't necessary",
+    "add nothing",
+    "adds nothing",
+    "is pointless",
+    "are pointless",
+    "is useless",
+    "are useless",
+    "is a mistake",
+    "are a mistake",
+    "is not useful",
+    "is not a useful",
+    "isn't useful",
+    "is irrelevant",
+    "are irrelevant",
+    "can be ignored",
+    "should be ignored",
+    "only matter",
+    "only matters",
+    "only needed",
+    "only hide",
+    "only hides",
+    "only slow",
+    "only slows",
+    "only add",
+    "only adds",
+    "not worth",
+    "is an anti-pattern",
+    "are an anti-pattern",
+    "is overrated",
+    "are overrated",
+    "a waste of",
+    "would only make",
+    "only make it worse",
+    "makes it worse",
+];
+
+/// How many words after a match a dismissal reaches.
+pub const DISMISSAL_WINDOW: usize = 6;
+
 /// Words a sentence has and a bare list of terms does not.
 pub const FUNCTION_WORDS: &[&str] = &[
     "a", "an", "the", "to", "of", "on", "in", "for", "with", "by", "is", "are", "be", "it", "so", "if", "when", "then",
@@ -167,6 +226,16 @@ fn negated(text: &str, start: usize) -> bool {
         .any(|w| NEGATIONS.contains(&w.as_str()))
 }
 
+/// True when the match ending at `end` is thrown away by a dismissal among the next [`DISMISSAL_WINDOW`] words of
+/// its clause ("CPU is not a useful signal").
+fn dismissed(text: &str, end: usize) -> bool {
+    let after = &text[end..];
+    let clause = &after[..after.find(['.', ';', '!', '?']).unwrap_or(after.len())];
+    let next: Vec<String> = words(clause).take(DISMISSAL_WINDOW).collect();
+    let tail = format!(" {} ", next.join(" "));
+    DISMISSALS.iter().any(|d| tail.contains(&format!(" {d} ")))
+}
+
 /// True when `text` is a bare list of terms rather than sentences: no function word at all ("TTL, write-through,
 /// tags"), or at least three comma-separated items of at most three words each ("batch, IN, JOIN, eager loading").
 fn bare_list(text: &str) -> bool {
@@ -188,7 +257,7 @@ fn matched(concept: &Concept, text: &str) -> (bool, bool) {
     let mut any_negated = false;
     for pattern in &concept.patterns {
         for m in pattern.find_iter(text) {
-            if negated(text, m.start()) {
+            if negated(text, m.start()) || dismissed(text, m.end()) {
                 any_negated = true;
             } else {
                 return (true, false);
@@ -220,7 +289,7 @@ fn grade_text(rubric: &[Concept], pass_score: f64, text: &str) -> Grade {
                 grade.missed.push(concept.name.clone());
                 if only_negated {
                     grade.notes.push(format!(
-                        "\"{}\" is mentioned only in a negation, so it does not count",
+                        "\"{}\" is mentioned only to be negated or dismissed, so it does not count",
                         concept.name
                     ));
                 }
@@ -288,9 +357,19 @@ mod tests {
         let g = text("Never use a TTL; invalidate the keys on every write.");
         assert_eq!(g.found, ["invalidate on write"]);
         assert!(!g.passed && g.score == 0.5);
-        assert!(g.notes[0].contains("only in a negation"), "{:?}", g.notes);
+        assert!(g.notes[0].contains("only to be negated or dismissed"), "{:?}", g.notes);
         // A negation in an earlier clause does not reach a later one.
         assert!(text("Do not rely on luck. Set a TTL and invalidate on writes.").passed);
+    }
+
+    #[test]
+    fn a_concept_named_only_to_be_dismissed_is_not_earned() {
+        let g = text("A TTL doesn't matter here; invalidate the keys on every write.");
+        assert_eq!(g.found, ["invalidate on write"], "{g:?}");
+        assert!(!g.passed);
+        // The dismissal must follow in the same clause, within a few words.
+        assert!(text("Set a TTL. Whether the listing updates at once doesn't matter; invalidate on write.").passed);
+        assert!(dismissed("errors are irrelevant", 6) && !dismissed("errors. Speed is irrelevant", 6));
     }
 
     #[test]

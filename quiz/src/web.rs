@@ -72,6 +72,8 @@ pub fn rules_json() -> Value {
         "negations": crate::grade::NEGATIONS,
         "function_words": crate::grade::FUNCTION_WORDS,
         "negation_window": crate::grade::NEGATION_WINDOW,
+        "dismissals": crate::grade::DISMISSALS,
+        "dismissal_window": crate::grade::DISMISSAL_WINDOW,
         "list_item_words": crate::grade::LIST_ITEM_WORDS,
     })
 }

@@ -73,6 +73,12 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
                 if d.vector.pass { "a pass" } else { "a fail" }
             );
         }
+        for (style, (agreed, total)) in &calibration.by_style {
+            println!(
+                "  {style:<8} {agreed:>4} of {total:<4} ({:.1}%)",
+                *agreed as f64 * 100.0 / *total as f64
+            );
+        }
         println!(
             "agreement: {} of {} ({:.1}%)",
             calibration.agreed,
