@@ -59,3 +59,85 @@ fn every_starter_fails_its_grader_and_every_reference_passes_it() {
     }
     assert!(checked >= 1, "no exercise found");
 }
+
+/// One mistake of an exercise's `mutants.toml`.
+#[derive(serde::Deserialize)]
+struct Mutant {
+    name: String,
+    mistake: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Mutants {
+    mutant: Vec<Mutant>,
+}
+
+/// The mutation check beside the dev check: every plausible mistake listed in an exercise's `mutants.toml`, applied
+/// to the reference, fails at least one of the grader's expectations — so a learner's "passed" means none of those
+/// mistakes is in their code. The mutants are built by `tests/build.rs`; counters and deadlines only, no timing.
+#[test]
+fn every_exercise_grader_fails_every_mutant_of_its_reference() {
+    let labs = lab_harness::discover(root()).unwrap();
+    let mut checked = 0;
+    for lab in labs.iter().filter(|l| !l.exercises.is_empty()) {
+        let list = lab.dir.join("exercise/mutants.toml");
+        let text = std::fs::read_to_string(&list)
+            .unwrap_or_else(|_| panic!("{}: an exercise needs its mistakes listed here", list.display()));
+        let mutants: Mutants = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", list.display()));
+        assert!(
+            mutants.mutant.len() >= 3,
+            "{}: list at least three mistakes",
+            list.display()
+        );
+        let readme = std::fs::read_to_string(lab.dir.join("README.md")).unwrap();
+        for m in &mutants.mutant {
+            assert!(
+                readme.contains(&m.mistake),
+                "{}/README.md must list what the grader catches, including: {}",
+                lab.name,
+                m.mistake
+            );
+        }
+
+        let target = format!("mutants_{}", lab.name.replace('-', "_"));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let run = Command::new(cargo)
+            .current_dir(root())
+            .args([
+                "test",
+                "--quiet",
+                "-p",
+                "workbench-tests",
+                "--test",
+                &target,
+                "--",
+                "--format=pretty",
+            ])
+            .output()
+            .expect("run cargo test");
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            stdout.contains("test result"),
+            "{target} did not run:\n{stdout}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        for m in &mutants.mutant {
+            let prefix = format!("test graded_{}::", m.name);
+            let ran = stdout.lines().filter(|l| l.starts_with(&prefix)).count();
+            let failed = stdout
+                .lines()
+                .filter(|l| l.starts_with(&prefix) && l.ends_with("FAILED"))
+                .count();
+            assert!(ran > 0, "{}: mutant {} was not graded", lab.name, m.name);
+            assert!(
+                failed > 0,
+                "{}: the grader let a mutant through — {} ({}). Add an expectation to the grader that this mistake fails.",
+                lab.name,
+                m.mistake,
+                m.name
+            );
+        }
+        checked += mutants.mutant.len();
+    }
+    assert!(checked >= 9, "only {checked} mutants checked");
+}

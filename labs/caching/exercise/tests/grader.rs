@@ -194,5 +194,45 @@ macro_rules! grade {
                 Ok((2, imp::Source::Loaded))
             );
         }
+
+        #[tokio::test]
+        async fn a_load_that_finishes_after_invalidate_does_not_put_the_old_value_back() {
+            let cache = Arc::new(imp::SingleFlight::<u32, String, Failed>::new(
+                Duration::from_secs(60),
+            ));
+            let gate = Arc::new(tokio::sync::Semaphore::new(0));
+            let (c, g) = (cache.clone(), gate.clone());
+            // A read starts loading the row as it was before a write...
+            let before_the_write = tokio::spawn(async move {
+                c.get_or_load(7, move || async move {
+                    let _held = g.acquire().await;
+                    Ok("old".to_string())
+                })
+                .await
+            });
+            settle().await;
+            // ...the write lands and invalidates the key while that load is still running...
+            cache.invalidate(&7);
+            gate.add_permits(1);
+            let (value, _) = within("the load that began before the write", before_the_write)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                value, "old",
+                "a caller that asked before the write may see the old row"
+            );
+            // ...and the next read must load the new row, not find the old one cached by the late load.
+            let after = within(
+                "a read after the write",
+                cache.get_or_load(7, || async { Ok("new".to_string()) }),
+            )
+            .await;
+            assert_eq!(
+                after,
+                Ok(("new".to_string(), imp::Source::Loaded)),
+                "a load that finished after invalidate stored the value from before the write"
+            );
+        }
     };
 }

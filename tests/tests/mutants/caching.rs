@@ -1,0 +1,8 @@
+//! The caching exercise's grader against every mutant of its reference (`labs/caching/exercise/mutants.toml`, built by
+//! `tests/build.rs`). Every mutant must fail at least one expectation; `tests/tests/exercises.rs` runs this target
+//! and checks that.
+
+#[path = "../../../labs/caching/exercise/tests/grader.rs"]
+mod grader;
+
+include!(concat!(env!("OUT_DIR"), "/mutants_caching.rs"));
