@@ -27,14 +27,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::{HeaderValue, CONNECTION, HOST};
-use hyper::{Request, Uri};
+use http::Method;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
-use crate::connection::Connection;
+use crate::connection::{self, Connection, SendError};
 use crate::pacer::{self, Gate, Pacer, Turnstile};
 use crate::plan::{drain_deadline, global_index, LoadError, Plan};
 use crate::recorder::{micros, Outcome, Recorder, LATE_AFTER};
@@ -145,6 +142,27 @@ fn run_thread(
         let share = pacer::released_for(schedule.total(), plan.threads as u64, k as u64);
         (Rc::new(Turnstile::new(gate, share)), schedule)
     });
+    // Requests whose path has no placeholder are serialised once, for every connection of the thread.
+    let serialized: Rc<Vec<Option<Vec<u8>>>> = Rc::new(
+        plan.requests
+            .iter()
+            .map(|r| {
+                r.path.is_static().then(|| {
+                    let mut bytes = Vec::new();
+                    connection::serialize(
+                        &r.method,
+                        r.path.source(),
+                        plan.target.host.as_bytes(),
+                        &r.headers,
+                        &r.body,
+                        plan.new_connection_per_request,
+                        &mut bytes,
+                    );
+                    bytes
+                })
+            })
+            .collect(),
+    );
     local.block_on(&runtime, async {
         // Each connection is its own task, so a response wakes (and polls) only the connection it belongs to.
         let mut tasks: Vec<_> = (0..connections)
@@ -156,17 +174,8 @@ fn run_thread(
                     rng: SmallRng::seed_from_u64((k * 7919 + c) as u64),
                     connection: None,
                     path: String::new(),
-                    uris: plan
-                        .requests
-                        .iter()
-                        .map(|r| {
-                            r.path
-                                .is_static()
-                                .then(|| Uri::try_from(r.path.source()).ok())
-                                .flatten()
-                        })
-                        .collect(),
-                    close: HeaderValue::from_static("close"),
+                    serialized: serialized.clone(),
+                    scratch: Vec::new(),
                 };
                 tokio::task::spawn_local(run_worker(worker, k, next.clone(), paced.clone()))
             })
@@ -198,9 +207,12 @@ struct Worker {
     recorder: Rc<RefCell<Recorder>>,
     rng: SmallRng,
     connection: Option<Connection>,
+    /// The rendered path of a templated request.
     path: String,
-    uris: Vec<Option<Uri>>,
-    close: HeaderValue,
+    /// Each request kind's bytes, when its path is static.
+    serialized: Rc<Vec<Option<Vec<u8>>>>,
+    /// The bytes of a templated request, rebuilt for each send.
+    scratch: Vec<u8>,
 }
 
 async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<(Rc<Turnstile>, Arc<Schedule>)>) {
@@ -331,7 +343,7 @@ impl Worker {
         let name = self.plan.pick(&mut self.rng);
         // Reuse the kept-alive connection unless the server closed it; otherwise open one.
         let reusable = match self.connection.take() {
-            Some(mut c) if !self.plan.new_connection_per_request => c.is_ready().await.then_some(c),
+            Some(c) if !self.plan.new_connection_per_request && c.is_reusable() => Some(c),
             _ => None,
         };
         let mut connection = match reusable {
@@ -344,10 +356,34 @@ impl Worker {
                 }
             },
         };
-        let request = self.build(name, seq);
+        let serialized = self.serialized.clone();
+        if serialized[name].is_none() {
+            self.render(name, seq);
+        }
+        // Taken out of `self` while in use, so the retry below can open a connection (which needs `&mut self`).
+        let scratch = std::mem::take(&mut self.scratch);
+        let bytes: &[u8] = serialized[name].as_deref().unwrap_or(&scratch);
+        let method = &self.plan.requests[name].method;
+        let (head, idempotent) = (*method == Method::HEAD, is_idempotent(method));
         let sent = Instant::now();
         let limit = (sent + self.plan.timeout).min(deadline);
-        let outcome = match tokio::time::timeout_at(limit.into(), connection.send(request)).await {
+        let mut result = tokio::time::timeout_at(limit.into(), connection.send(bytes, head)).await;
+        // The keep-alive race: the server closed the idle connection as the request left. Nothing reached the
+        // application, so an idempotent request is sent once more on a new connection, and counted.
+        if matches!(result, Ok(Err(SendError::ClosedBeforeResponse))) && idempotent {
+            self.recorder.borrow_mut().retried += 1;
+            match self.connect().await {
+                Ok(fresh) => {
+                    connection = fresh;
+                    result = tokio::time::timeout_at(limit.into(), connection.send(bytes, head)).await;
+                }
+                Err(e) => {
+                    self.connect_failed(e);
+                    result = Ok(Err(SendError::Io));
+                }
+            }
+        }
+        let outcome = match result {
             Ok(Ok(status)) => {
                 if !self.shared.any_response.load(Ordering::Relaxed) {
                     self.shared.any_response.store(true, Ordering::Relaxed);
@@ -357,32 +393,34 @@ impl Worker {
                 }
                 Outcome::Status(status)
             }
-            Ok(Err(())) => Outcome::Io,
+            Ok(Err(_)) => Outcome::Io,
             Err(_) => Outcome::Timeout,
         };
+        self.scratch = scratch;
         self.plan.progress.fetch_add(1, Ordering::Relaxed);
         (name, outcome, Some(sent), Instant::now())
     }
 
-    fn build(&mut self, name: usize, seq: u64) -> Request<Full<Bytes>> {
+    /// Renders request kind `name`'s templated path for request `seq` and serialises it into `scratch`.
+    fn render(&mut self, name: usize, seq: u64) {
         let spec = &self.plan.requests[name];
-        let uri = match &self.uris[name] {
-            Some(uri) => uri.clone(),
-            None => {
-                spec.path.render(seq, &mut self.rng, &mut self.path);
-                Uri::try_from(self.path.as_str()).unwrap_or_else(|_| Uri::from_static("/"))
-            }
-        };
-        let mut request = Request::new(Full::new(spec.body.clone()));
-        *request.method_mut() = spec.method.clone();
-        *request.uri_mut() = uri;
-        if !spec.headers.is_empty() {
-            *request.headers_mut() = spec.headers.clone();
-        }
-        request.headers_mut().insert(HOST, self.plan.target.host.clone());
-        if self.plan.new_connection_per_request {
-            request.headers_mut().insert(CONNECTION, self.close.clone());
-        }
-        request
+        spec.path.render(seq, &mut self.rng, &mut self.path);
+        connection::serialize(
+            &spec.method,
+            &self.path,
+            self.plan.target.host.as_bytes(),
+            &spec.headers,
+            &spec.body,
+            self.plan.new_connection_per_request,
+            &mut self.scratch,
+        );
     }
+}
+
+/// Methods whose repetition has the same effect as one send (RFC 9110, 9.2.2): only these are retried.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
 }

@@ -103,6 +103,8 @@ pub struct Recorder {
     pub late: u64,
     /// Requests never sent because the run's deadline passed first.
     pub dropped: u64,
+    /// Idempotent requests sent a second time because a kept-alive connection closed before any response byte.
+    pub retried: u64,
     /// Interval histograms for an HdrHistogram log: (second of the run, name index, histogram).
     pub intervals: Option<BTreeMap<(u64, usize), Histogram<u64>>>,
     /// The latency objective, in µs, if the plan has one.
@@ -124,6 +126,7 @@ impl Recorder {
             connect: new_histogram(),
             late: 0,
             dropped: 0,
+            retried: 0,
             intervals: keep_intervals.then(BTreeMap::new),
             slo_us: None,
             within_slo: 0,
@@ -191,6 +194,7 @@ impl Recorder {
         self.connect.add(&other.connect).expect("same bounds");
         self.late += other.late;
         self.dropped += other.dropped;
+        self.retried += other.retried;
         self.within_slo += other.within_slo;
         if let (Some(mine), Some(theirs)) = (&mut self.intervals, &other.intervals) {
             for (key, h) in theirs {

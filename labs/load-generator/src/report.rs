@@ -125,6 +125,10 @@ pub struct LoadReport {
     pub dropped: u64,
     /// Requests sent more than 1 ms behind schedule because every connection was busy (open model).
     pub late: u64,
+    /// Idempotent requests sent again on a new connection because a kept-alive one was closed by the server
+    /// before any byte of the response (the keep-alive race). Each is counted once, with its one outcome.
+    #[serde(default)]
+    pub retried: u64,
     /// Latency: from the due time (open model) or the send (closed model).
     pub latency_us: Percentiles,
     /// Service time, from the send: what a naive timer would report.
@@ -300,6 +304,7 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         errors: total.errors,
         dropped: rec.dropped,
         late: rec.late,
+        retried: rec.retried,
         latency_us: Percentiles::of(&total.latency),
         service_us: Percentiles::of(&total.service),
         connect_us: Percentiles::of(&rec.connect),

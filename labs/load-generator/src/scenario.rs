@@ -20,8 +20,8 @@
 use std::path::Path;
 
 use bytes::Bytes;
-pub use hyper::header::{HeaderName, HeaderValue};
-use hyper::{HeaderMap, Method};
+pub use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
 use serde::Deserialize;
 
 use crate::template::Template;

@@ -4,7 +4,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use hyper::header::HeaderValue;
+use http::header::HeaderValue;
 
 /// Where requests go.
 #[derive(Debug, Clone)]

@@ -61,10 +61,17 @@ macro_rules! grade {
         fn shutdown_drains_the_queue() {
             let pool = imp::BoundedPool::new(1, 16);
             let done = Arc::new(AtomicUsize::new(0));
-            for _ in 0..10 {
+            // The first job holds the only worker until released; nine more wait in the queue.
+            let (release, held) = mpsc::channel::<()>();
+            let first = done.clone();
+            pool.submit(move || {
+                let _ = held.recv_timeout(Duration::from_secs(10));
+                first.fetch_add(1, Ordering::SeqCst);
+            })
+            .expect("an empty pool accepts a job");
+            for _ in 0..9 {
                 let done = done.clone();
                 pool.submit(move || {
-                    std::thread::yield_now();
                     done.fetch_add(1, Ordering::SeqCst);
                 })
                 .expect("16 places in the queue");
@@ -74,6 +81,11 @@ macro_rules! grade {
                 pool.shutdown();
                 let _ = finished_tx.send(());
             });
+            assert!(
+                finished.recv_timeout(Duration::from_millis(200)).is_err(),
+                "shutdown returned while a job was still running and nine were queued: it must wait for them"
+            );
+            release.send(()).unwrap();
             finished.recv_timeout(Duration::from_secs(10)).expect("shutdown must return once the queue is drained");
             assert_eq!(done.load(Ordering::SeqCst), 10, "every queued job ran before shutdown returned");
         }
