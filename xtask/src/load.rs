@@ -188,7 +188,7 @@ fn merge(logs: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let totals = lab_load_generator::hdr_log::merge(logs).context("merging interval logs")?;
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(["tag", "requests", "p50", "p90", "p99", "p99.9", "max"]);
+    table.set_header(["tag", "requests", "p50", "p90", "p95", "p99", "p99.9", "max"]);
     for (tag, h) in &totals {
         let p = Percentiles::of(h);
         table.add_row([
@@ -200,6 +200,7 @@ fn merge(logs: &[PathBuf]) -> anyhow::Result<ExitCode> {
             h.len().to_string(),
             human_us(p.p50),
             human_us(p.p90),
+            p.p95.map_or("–".into(), human_us),
             human_us(p.p99),
             human_us(p.p999),
             human_us(p.max),

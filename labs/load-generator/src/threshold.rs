@@ -51,7 +51,7 @@ impl fmt::Display for ThresholdError {
     }
 }
 
-const METRICS: &str = "p50, p90, p99, p99.9, max (durations), errors (% or count), rps, dropped";
+const METRICS: &str = "p50, p90, p95, p99, p99.9, max (durations), errors (% or count), rps, dropped";
 
 impl std::str::FromStr for Threshold {
     type Err = ThresholdError;
@@ -85,6 +85,7 @@ impl std::str::FromStr for Threshold {
         let metric = match metric_trim {
             "p50" => latency(|p| p.p50),
             "p90" => latency(|p| p.p90),
+            "p95" => latency(|p| p.p95.unwrap_or(p.p99)),
             "p99" => latency(|p| p.p99),
             "p99.9" | "p999" => latency(|p| p.p999),
             "max" => latency(|p| p.max),

@@ -53,12 +53,12 @@ pub fn render(report: &RunReport) -> String {
         let class = if v.holds { "ok" } else { "bad" };
         let _ = write!(page, "<li class=\"{class}\">{}</li>", esc(&v.line()));
     }
-    page.push_str("</ul><h2>Results</h2><table><tr><th>variant</th><th>mode</th><th>req/s</th><th>target</th><th>errors</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th>server CPU</th><th>peak RSS</th></tr>");
+    page.push_str("</ul><h2>Results</h2><table><tr><th>variant</th><th>mode</th><th>req/s</th><th>target</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th><th>server CPU</th><th>peak RSS</th></tr>");
     for v in &report.variants {
         let l = &v.load;
         let _ = write!(
             page,
-            "<tr><td>{}{}</td><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}s</td><td>{:.1} MiB</td></tr>",
+            "<tr><td>{}{}</td><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}s</td><td>{:.1} MiB</td></tr>",
             esc(&v.name),
             if l.generator.valid { "" } else { " ⚠ invalid" },
             esc(&l.load.mode),
@@ -66,6 +66,7 @@ pub fn render(report: &RunReport) -> String {
             l.load.target_rps.map_or("–".into(), |t| format!("{t:.0}")),
             l.errors,
             human_us(l.latency_us.p50),
+            l.latency_us.p95.map_or("–".into(), human_us),
             human_us(l.latency_us.p99),
             human_us(l.latency_us.p999),
             human_us(l.latency_us.max),
