@@ -197,3 +197,71 @@ fn a_broken_scenario_names_file_and_line() {
         "{stderr}"
     );
 }
+
+/// A service whose capacity is known by construction: the caching lab without a cache, one database connection,
+/// 50 ms per query — about 20 requests a second at most, whatever the machine.
+fn twenty_per_second_server() -> LabProcess {
+    let binary = lab_server_binary("lab-caching");
+    let args: Vec<String> = ["--variant", "naive", "--pool", "1", "--db-latency-ms", "50"]
+        .map(String::from)
+        .into();
+    LabProcess::start(&binary, &args, &[]).expect("start the caching server")
+}
+
+#[test]
+fn find_capacity_steps_up_then_bisects_and_reports_the_highest_rate_met() {
+    let server = twenty_per_second_server();
+    let url = format!("http://{}/product/{{uniform:1000}}", server.addr);
+    let output = run_xtask(&[
+        "load",
+        &url,
+        "--find-capacity",
+        "--slo",
+        "p99<500ms",
+        "--rate",
+        "5",
+        "--duration",
+        "2s",
+        "--json",
+    ]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let result = json(&stdout);
+    let capacity = result["capacity_rps"].as_f64().expect("some rate met the objective");
+    let steps = result["steps"].as_array().unwrap();
+    // 5 and 10 req/s are easy; 40 needs two connections' worth of database time and can never be met.
+    assert!((5.0..40.0).contains(&capacity), "capacity {capacity}: {stdout}");
+    assert!(steps.len() >= 4, "doubling, then bisecting: {stdout}");
+    assert_eq!(steps[0]["target_rps"], 5.0);
+    assert_eq!(
+        steps[1]["target_rps"], 10.0,
+        "the rate doubles while the objective is met"
+    );
+    let missed = steps.iter().filter(|s| s["verdict"] == "missed").count();
+    assert!(missed >= 1, "the search found a rate that misses: {stdout}");
+    // Every rate that missed is above the answer, and the answer was confirmed by a longer run at that rate.
+    for step in steps {
+        let rate = step["target_rps"].as_f64().unwrap();
+        match step["verdict"].as_str().unwrap() {
+            "met" => {}
+            "missed" => assert!(rate > capacity, "{stdout}"),
+            other => panic!("verdict {other}: {stdout}"),
+        }
+    }
+    let last = steps.last().unwrap();
+    assert_eq!(last["confirmation"], true, "{stdout}");
+    assert_eq!(
+        (last["target_rps"].as_f64(), last["verdict"].as_str()),
+        (Some(capacity), Some("met"))
+    );
+    assert_eq!(result["confirmed"], true);
+    assert_eq!(result["objective"][0], "p99<500ms");
+}
+
+#[test]
+fn find_capacity_without_an_objective_is_a_usage_error() {
+    let output = run_xtask(&["load", "http://127.0.0.1:9/", "--find-capacity"]);
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--find-capacity needs an objective"), "{stderr}");
+}

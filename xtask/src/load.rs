@@ -60,9 +60,14 @@ pub struct LoadArgs {
     /// A pass/fail rule, e.g. 'p99<50ms', 'errors<0.1%', 'rps>=1900', 'ping:p99<5ms' (repeatable).
     #[arg(long = "threshold")]
     thresholds: Vec<String>,
-    /// A latency objective, e.g. 500ms: also report goodput, the successful responses within it per second.
-    #[arg(long, value_parser = parse_duration)]
-    slo: Option<Duration>,
+    /// A latency objective: `500ms` reports goodput (the successful responses within it per second); a
+    /// percentile rule such as `p99<50ms` does that at 50 ms and is also the objective of --find-capacity.
+    #[arg(long, value_parser = parse_slo)]
+    slo: Option<Slo>,
+    /// Find the highest arrival rate that meets the objective (--slo 'p99<50ms' and any --threshold): steps of
+    /// --duration each, starting at --rate (default 100), doubling until a step misses, then bisecting to 5%.
+    #[arg(long)]
+    find_capacity: bool,
     /// How arrivals are spaced at a fixed rate: `even` (request i at i/rate, as wrk2) or `poisson` (random, as
     /// independent users arrive; the same times every run).
     #[arg(long, default_value = "even", value_parser = Arrivals::parse)]
@@ -88,17 +93,45 @@ enum LoadCommand {
     },
 }
 
+/// `--slo`: a latency, and the percentile rule it came with, if any.
+#[derive(Clone)]
+pub struct Slo {
+    latency: Duration,
+    rule: Option<Threshold>,
+}
+
+fn parse_slo(text: &str) -> Result<Slo, String> {
+    match text.split_once('<') {
+        Some((_, limit)) => {
+            let rule: Threshold = text.parse().map_err(|e| format!("{e}"))?;
+            let latency = parse_duration(limit.trim_start_matches('=').trim())?;
+            Ok(Slo {
+                latency,
+                rule: Some(rule),
+            })
+        }
+        None => Ok(Slo {
+            latency: parse_duration(text)?,
+            rule: None,
+        }),
+    }
+}
+
 /// Runs the command.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     if let Some(LoadCommand::Merge { logs }) = &args.merge {
         return merge(logs);
     }
-    let thresholds: Vec<Threshold> = args
+    let mut thresholds: Vec<Threshold> = args
         .thresholds
         .iter()
         .map(|t| t.parse().map_err(|e| UsageError(format!("{e}"))))
         .collect::<Result<_, _>>()?;
     let plan = plan(&args)?;
+    if args.find_capacity {
+        thresholds.extend(args.slo.as_ref().and_then(|s| s.rule.clone()));
+        return find_capacity(&args, &plan, &thresholds);
+    }
     let report = lab_load_generator::run(&plan).map_err(|e| match e {
         lab_load_generator::LoadError::Plan(m) => anyhow::Error::new(UsageError(m)),
         other => anyhow::Error::new(other),
@@ -175,9 +208,50 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     plan.timeout = args.timeout;
     plan.new_connection_per_request = args.new_connection;
     plan.keep_intervals = args.hdr_log.is_some();
-    plan.slo = args.slo;
+    plan.slo = args.slo.as_ref().map(|s| s.latency);
     plan.arrivals = args.arrivals;
     Ok(plan)
+}
+
+/// `--find-capacity`: the search, its table (or JSON), and exit 0 when some rate met the objective.
+fn find_capacity(args: &LoadArgs, plan: &Plan, objective: &[Threshold]) -> anyhow::Result<ExitCode> {
+    if objective.is_empty() {
+        return Err(
+            UsageError("--find-capacity needs an objective: --slo 'p99<50ms' and/or --threshold rules".into()).into(),
+        );
+    }
+    let how = lab_load_generator::capacity::Search {
+        start_rps: args.rate.unwrap_or(100.0),
+        warmup: if args.warmup.is_zero() {
+            Duration::from_secs(1)
+        } else {
+            args.warmup
+        },
+        step: args.duration,
+        ..Default::default()
+    };
+    let capacity = lab_load_generator::capacity::search(plan, objective, &how, |step| {
+        eprintln!(
+            "step: {:.0} req/s → p99 {} · {}",
+            step.target_rps,
+            human_us(step.p99_us),
+            match &step.verdict {
+                lab_load_generator::capacity::Verdict::Met => "met".to_string(),
+                lab_load_generator::capacity::Verdict::Missed(why) => format!("missed ({})", why.join("; ")),
+                lab_load_generator::capacity::Verdict::GeneratorLimit(_) => "generator limit".to_string(),
+            }
+        )
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&capacity)?);
+    } else {
+        println!("{}", capacity.table());
+    }
+    Ok(if capacity.capacity_rps.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 mod hyper_header {

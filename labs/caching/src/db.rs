@@ -120,29 +120,34 @@ impl Db {
         counter: &'static str,
         query: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
-        let _permit = self
+        // The permit and the connection travel with the blocking task, which returns both when the query is
+        // done: if this request is cancelled meanwhile (its client hung up), the connection still comes back to
+        // the pool. (Returning it after the `.await` below leaked one connection per cancelled request, until a
+        // permit found the pool empty.)
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| DbError("pool closed".into()))?;
         let connection = self
             .connections
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .pop()
             .expect("a permit guarantees a free connection");
         self.counters.incr(counter);
-        let latency = self.latency;
-        let (connection, result) = tokio::task::spawn_blocking(move || {
+        let (latency, pool) = (self.latency, self.connections.clone());
+        tokio::task::spawn_blocking(move || {
             let result = query(&connection);
             // The connection stays busy for the simulated round trip, as it would waiting on a remote server.
             std::thread::sleep(latency);
-            (connection, result)
+            pool.lock().unwrap_or_else(|e| e.into_inner()).push(connection);
+            drop(permit);
+            result
         })
         .await
-        .map_err(|e| DbError(format!("query task failed: {e}")))?;
-        self.connections.lock().unwrap().push(connection);
-        result
+        .map_err(|e| DbError(format!("query task failed: {e}")))?
     }
 
     /// The product page, or `None` for an unknown id. One query (`db_queries`), scanning every review.
@@ -255,4 +260,23 @@ fn seed(c: &mut Connection) -> Result<(), DbError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_query_gives_its_connection_back() {
+        let db = Db::open(None, 1, Duration::from_millis(100), Counters::new(&["db_queries"])).unwrap();
+        // A client hangs up while its query holds the only connection: its future is dropped mid-query.
+        let cancelled = tokio::time::timeout(Duration::from_millis(20), db.product_page(1)).await;
+        assert!(
+            cancelled.is_err(),
+            "the query was still running when its caller gave up"
+        );
+        // The next query must get the connection back once the first one finishes, not find the pool empty.
+        let next = tokio::time::timeout(Duration::from_secs(5), db.product_page(2)).await;
+        assert!(matches!(next, Ok(Ok(Some(_)))), "{next:?}");
+    }
 }

@@ -33,9 +33,11 @@
 //! | [`recorder`] | HDR histograms and counters, per thread, merged at the end |
 //! | [`report`] | the result: JSON, percentile table, validity self-check |
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
+//! | [`capacity`] | the highest rate that meets an objective: step up, then bisect, each step an honest run |
 //! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
 //! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
 
+pub mod capacity;
 pub mod connection;
 pub mod engine;
 pub mod hdr_log;

@@ -68,28 +68,32 @@ impl Sqlite {
         hold: Duration,
         query: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
-        let _permit = self
+        // The permit and the connection travel with the blocking task, which returns both when the query is
+        // done: a cancelled request (its client hung up) cannot leak a connection.
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| DbError("pool closed".into()))?;
         let connection = self
             .connections
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .pop()
             .expect("a permit guarantees a free connection");
-        let (connection, result) = tokio::task::spawn_blocking(move || {
+        let pool = self.connections.clone();
+        tokio::task::spawn_blocking(move || {
             let result = query(&connection);
             if !hold.is_zero() {
                 std::thread::sleep(hold);
             }
-            (connection, result)
+            pool.lock().unwrap_or_else(|e| e.into_inner()).push(connection);
+            drop(permit);
+            result
         })
         .await
-        .map_err(|e| DbError(format!("query task failed: {e}")))?;
-        self.connections.lock().unwrap().push(connection);
-        result
+        .map_err(|e| DbError(format!("query task failed: {e}")))?
     }
 
     pub(crate) async fn orders_after(&self, hold: Duration, after: i64, limit: i64) -> Result<Vec<OrderRow>, DbError> {
