@@ -102,26 +102,24 @@ impl Connection {
                 return self.fail(if filled == 0 { lost } else { SendError::Io });
             }
             filled += n;
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.buf[..filled]) {
-                Ok(httparse::Status::Complete(len)) => {
-                    let status = response.code.unwrap_or(0);
-                    let framing = Framing::of(status, head, response.headers);
-                    if response.headers.iter().any(|h| is_token(h, "connection", "close")) {
+            match parse_head(&self.buf[..filled], head) {
+                Ok(Some(parsed)) => {
+                    if parsed.close {
                         self.closed = true;
                     }
-                    break (status, framing, len);
+                    break (parsed.status, parsed.framing, parsed.len);
                 }
-                Ok(httparse::Status::Partial) => continue,
-                Err(_) => return self.fail(SendError::Io),
+                Ok(None) => continue,
+                Err(Malformed) => return self.fail(SendError::Io),
             }
         };
         // The body: skip it by its framing, reading into the same buffer.
         let mut body = Body::new(framing);
         let mut pending = head_len..filled;
         loop {
-            let consumed = body.feed(&self.buf[pending.clone()]).map_err(|()| self.closed = true);
+            let consumed = body
+                .feed(&self.buf[pending.clone()])
+                .map_err(|Malformed| self.closed = true);
             if consumed.is_err() {
                 return Err(SendError::Io);
             }
@@ -151,6 +149,44 @@ impl Connection {
     }
 }
 
+/// The response is not HTTP/1.x as the generator reads it (a bad head, or broken chunked framing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed HTTP response")]
+pub struct Malformed;
+
+/// A response head, parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// The status code.
+    pub status: u16,
+    /// How the body ends.
+    pub framing: Framing,
+    /// Bytes the head took; the body starts after them.
+    pub len: usize,
+    /// The server said `Connection: close`.
+    pub close: bool,
+}
+
+/// Parses a response head from the start of `buf`: `Ok(None)` when more bytes are needed, `Err` when it is not
+/// HTTP/1.x. `head_request` says the request was a HEAD (its response has no body, whatever its headers say).
+pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, Malformed> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => {
+            let status = response.code.unwrap_or(0);
+            Ok(Some(Head {
+                status,
+                framing: Framing::of(status, head_request, response.headers),
+                len,
+                close: response.headers.iter().any(|h| is_token(h, "connection", "close")),
+            }))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(_) => Err(Malformed),
+    }
+}
+
 /// True when header `h` is `name` and lists `token` (case-insensitive, comma-separated).
 fn is_token(h: &httparse::Header, name: &str, token: &str) -> bool {
     h.name.eq_ignore_ascii_case(name)
@@ -159,7 +195,7 @@ fn is_token(h: &httparse::Header, name: &str, token: &str) -> bool {
 
 /// How a response's body ends (RFC 9112, section 6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
+pub enum Framing {
     /// No body: HEAD, 1xx, 204, 304.
     None,
     /// Exactly this many bytes.
@@ -192,7 +228,7 @@ impl Framing {
 
 /// Skips a body as its bytes arrive, without keeping them.
 #[derive(Debug)]
-struct Body {
+pub struct Body {
     framing: Framing,
     /// Bytes of fixed-length body still to come.
     remaining: u64,
@@ -230,7 +266,8 @@ enum Chunked {
 }
 
 impl Body {
-    fn new(framing: Framing) -> Body {
+    /// A body framed as `framing`, none of it read yet.
+    pub fn new(framing: Framing) -> Body {
         Body {
             framing,
             remaining: if let Framing::Length(n) = framing { n } else { 0 },
@@ -242,7 +279,8 @@ impl Body {
         }
     }
 
-    fn is_done(&self) -> bool {
+    /// True once the whole body has been read.
+    pub fn is_done(&self) -> bool {
         match self.framing {
             Framing::None => true,
             Framing::Length(_) => self.remaining == 0,
@@ -257,7 +295,7 @@ impl Body {
 
     /// Consumes the body's bytes in `bytes`; `Err` on a malformed chunked framing. Bytes past the body's end are
     /// ignored: the generator never pipelines, so a server that sends them is wrong, and the next read is fresh.
-    fn feed(&mut self, bytes: &[u8]) -> Result<(), ()> {
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Malformed> {
         match self.framing {
             Framing::None | Framing::UntilClose => Ok(()),
             Framing::Length(_) => {
@@ -277,7 +315,7 @@ impl Body {
                         };
                         continue;
                     }
-                    self.chunked = step(self.chunked, bytes[i])?;
+                    self.chunked = step(self.chunked, bytes[i]).map_err(|()| Malformed)?;
                     i += 1;
                 }
                 Ok(())
@@ -389,7 +427,7 @@ mod tests {
     fn skip(framing: Framing, pieces: &[&[u8]]) -> Result<bool, ()> {
         let mut body = Body::new(framing);
         for piece in pieces {
-            body.feed(piece)?;
+            body.feed(piece).map_err(|Malformed| ())?;
         }
         Ok(body.is_done())
     }
