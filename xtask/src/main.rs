@@ -1,6 +1,7 @@
 //! `cargo xtask`: the workbench's one entry point. Thin on purpose: it parses the command line (the doc
 //! comments below are the `--help`), calls the library crates, and prints. One module per command.
 
+mod artillery;
 mod book;
 mod check;
 mod exercise;

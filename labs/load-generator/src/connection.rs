@@ -26,6 +26,8 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 /// Size of each read.
 const READ_SIZE: usize = 16 * 1024;
+/// The most of a response body [`Connection::send_keeping`] keeps.
+pub const MAX_KEPT_BODY: usize = 4 << 20;
 
 /// Why a request got no response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +78,21 @@ impl Connection {
     /// Writes `request` (a whole serialised request) and reads the response to its last byte, discarding the body.
     /// `head` says the request was a HEAD, whose response has no body whatever its headers say.
     pub async fn send(&mut self, request: &[u8], head: bool) -> Result<u16, SendError> {
+        self.send_keeping(request, head, None).await
+    }
+
+    /// As [`Connection::send`], and when `body` is given, the response's body is copied into it (cleared first;
+    /// chunked framing removed; at most [`MAX_KEPT_BODY`] bytes, the rest skipped). Only what needs the body — an
+    /// Artillery `capture` — pays for the copy.
+    pub async fn send_keeping(
+        &mut self,
+        request: &[u8],
+        head: bool,
+        mut body_out: Option<&mut Vec<u8>>,
+    ) -> Result<u16, SendError> {
+        if let Some(kept) = body_out.as_deref_mut() {
+            kept.clear();
+        }
         let lost = if self.reused {
             SendError::ClosedBeforeResponse
         } else {
@@ -118,7 +135,7 @@ impl Connection {
         let mut pending = head_len..filled;
         loop {
             let consumed = body
-                .feed(&self.buf[pending.clone()])
+                .feed_keeping(&self.buf[pending.clone()], body_out.as_deref_mut())
                 .map_err(|Malformed| self.closed = true);
             if consumed.is_err() {
                 return Err(SendError::Io);
@@ -296,10 +313,28 @@ impl Body {
     /// Consumes the body's bytes in `bytes`; `Err` on a malformed chunked framing. Bytes past the body's end are
     /// ignored: the generator never pipelines, so a server that sends them is wrong, and the next read is fresh.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Malformed> {
+        self.feed_keeping(bytes, None)
+    }
+
+    /// As [`Body::feed`], also appending the body's own bytes (not its chunk framing) to `kept`, up to
+    /// [`MAX_KEPT_BODY`].
+    pub fn feed_keeping(&mut self, bytes: &[u8], mut kept: Option<&mut Vec<u8>>) -> Result<(), Malformed> {
+        let mut keep = |data: &[u8]| {
+            if let Some(kept) = kept.as_deref_mut() {
+                let room = MAX_KEPT_BODY.saturating_sub(kept.len());
+                kept.extend_from_slice(&data[..data.len().min(room)]);
+            }
+        };
         match self.framing {
-            Framing::None | Framing::UntilClose => Ok(()),
+            Framing::None => Ok(()),
+            Framing::UntilClose => {
+                keep(bytes);
+                Ok(())
+            }
             Framing::Length(_) => {
-                self.remaining = self.remaining.saturating_sub(bytes.len() as u64);
+                let take = (bytes.len() as u64).min(self.remaining) as usize;
+                keep(&bytes[..take]);
+                self.remaining -= take as u64;
                 Ok(())
             }
             Framing::Chunked => {
@@ -307,6 +342,7 @@ impl Body {
                 while i < bytes.len() && self.chunked != Chunked::Done {
                     if let Chunked::Data(left) = self.chunked {
                         let take = left.min((bytes.len() - i) as u64);
+                        keep(&bytes[i..i + take as usize]);
                         i += take as usize;
                         self.chunked = if take == left {
                             Chunked::DataCr
@@ -443,6 +479,23 @@ mod tests {
             assert_eq!(skip(Framing::Chunked, &[a]), Ok(false), "incomplete at {at}");
         }
         assert_eq!(skip(Framing::Chunked, &[b"0\r\n\r\n"]), Ok(true));
+    }
+
+    #[test]
+    fn a_kept_body_is_the_payload_without_its_chunk_framing() {
+        let mut body = Body::new(Framing::Chunked);
+        let mut kept = Vec::new();
+        for piece in [&b"5\r\nhel"[..], b"lo\r\n6;x=1\r\n worl", b"d\r\n0\r\n\r\n"] {
+            body.feed_keeping(piece, Some(&mut kept)).unwrap();
+        }
+        assert!(body.is_done());
+        assert_eq!(kept, b"hello world");
+
+        let mut body = Body::new(Framing::Length(4));
+        let mut kept = Vec::new();
+        body.feed_keeping(b"{\"a\"}and-the-next-response", Some(&mut kept))
+            .unwrap();
+        assert_eq!(kept, b"{\"a\"");
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //!
 //! # The open model without coordinated omission
 //!
-//! The pacer thread ([`crate::pacer`]) releases each request when it is due. A connection that is free *claims* the
-//! next index `i` of its thread and asks whether it was released yet:
+//! Each thread's pacer ([`crate::pacer`]) releases that thread's requests when they are due. A connection that is
+//! free *claims* the next index `i` of its thread and asks whether it was released yet:
 //!
-//! - not yet: it waits in its thread's turnstile until the pacer releases it, then sends. Its latency is measured
+//! - not yet: it waits in its pacer's queue until the pacer releases it, then sends. Its latency is measured
 //!   from the moment it woke — the pacer's lateness is the generator's fault, not the server's, and is recorded
 //!   apart as *send lag*;
 //! - already: every connection was busy, because the server is slow. The request has been waiting in our queue,
@@ -32,7 +32,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::connection::{self, Connection, SendError};
-use crate::pacer::{self, Gate, Pacer, Turnstile};
+use crate::pacer::{self, Pacer};
 use crate::plan::{drain_deadline, global_index, LoadError, Plan};
 use crate::recorder::{micros, Outcome, Recorder, LATE_AFTER};
 use crate::report::{self, LoadReport, ThreadUsage};
@@ -81,24 +81,13 @@ pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
         connect_errors: AtomicU64::new(0),
         last_error: Mutex::new(String::new()),
     });
-    // The open model's schedule is kept by the pacer thread (see `pacer`); it stops when dropped.
-    let (pacer, gates) = match &schedule {
-        Some(schedule) => {
-            let (pacer, gates) = Pacer::start(schedule.clone(), shared.t0, plan.threads, shared.abort.clone())?;
-            (Some(pacer), gates.into_iter().map(Some).collect())
-        }
-        None => (None, vec![None; plan.threads]),
-    };
     let plan = Arc::new(plan.clone());
-    let handles: Vec<_> = gates
-        .into_iter()
-        .enumerate()
-        .map(|(k, gate)| {
-            let (plan, shared) = (plan.clone(), shared.clone());
-            let paced = gate.zip(schedule.clone());
+    let handles: Vec<_> = (0..plan.threads)
+        .map(|k| {
+            let (plan, shared, schedule) = (plan.clone(), shared.clone(), schedule.clone());
             std::thread::Builder::new()
                 .name(format!("load-{k}"))
-                .spawn(move || run_thread(k, plan, shared, paced))
+                .spawn(move || run_thread(k, plan, shared, schedule))
         })
         .collect::<Result<_, _>>()?;
     let mut merged = Recorder::new(plan.requests.len(), plan.keep_intervals).with_slo(plan.slo);
@@ -108,8 +97,6 @@ pub fn run(plan: &Plan) -> Result<LoadReport, LoadError> {
         merged.merge(&recorder);
         usage.push(thread_usage);
     }
-    // The pacer's CPU is the generator's too; its busy share counts like a thread's.
-    usage.extend(pacer.and_then(Pacer::finish));
     if shared.abort.load(Ordering::Relaxed) {
         return Err(LoadError::Unreachable {
             addr: plan.target.addr,
@@ -124,7 +111,7 @@ fn run_thread(
     k: usize,
     plan: Arc<Plan>,
     shared: Arc<Shared>,
-    paced: Option<(Arc<Gate>, Arc<Schedule>)>,
+    schedule: Option<Arc<Schedule>>,
 ) -> std::io::Result<(Recorder, ThreadUsage)> {
     // The open model's threads sleep between sends and may run realtime; the closed model's run flat out.
     let priority = pacer::raise_priority(matches!(plan.mode, Mode::FixedRate { .. }));
@@ -138,9 +125,16 @@ fn run_thread(
     // This thread's share of the connections: spread the remainder over the first threads.
     let connections = plan.connections / plan.threads + usize::from(k < plan.connections % plan.threads);
     let next = Rc::new(Cell::new(0u64));
-    let paced = paced.map(|(gate, schedule)| {
-        let share = pacer::released_for(schedule.total(), plan.threads as u64, k as u64);
-        (Rc::new(Turnstile::new(gate, share)), schedule)
+    // The open model: this thread keeps its own share of the schedule (see `pacer`).
+    let paced = schedule.map(|schedule| {
+        let pacer = Pacer::new(
+            schedule.clone(),
+            shared.t0,
+            (plan.threads, k),
+            plan.pacing,
+            shared.abort.clone(),
+        );
+        (Rc::new(pacer), schedule)
     });
     // Requests whose path has no placeholder are serialised once, for every connection of the thread.
     let serialized: Rc<Vec<Option<Vec<u8>>>> = Rc::new(
@@ -165,7 +159,7 @@ fn run_thread(
     );
     local.block_on(&runtime, async {
         // Each connection is its own task, so a response wakes (and polls) only the connection it belongs to.
-        let mut tasks: Vec<_> = (0..connections)
+        let tasks: Vec<_> = (0..connections)
             .map(|c| {
                 let worker = Worker {
                     plan: plan.clone(),
@@ -180,14 +174,18 @@ fn run_thread(
                 tokio::task::spawn_local(run_worker(worker, k, next.clone(), paced.clone()))
             })
             .collect();
-        if let Some((turnstile, _)) = &paced {
-            let turnstile = turnstile.clone();
-            tasks.push(tokio::task::spawn_local(async move { turnstile.run().await }));
-        }
+        let pacing = paced.as_ref().map(|(pacer, _)| {
+            let pacer = pacer.clone();
+            tokio::task::spawn_local(async move { pacer.run().await })
+        });
         for task in tasks {
             task.await.expect("a connection task panicked");
         }
-    });
+        match pacing {
+            Some(pacing) => pacing.await.expect("the pacer panicked"),
+            None => Ok(()),
+        }
+    })?;
     let wall = started.elapsed();
     let cpu = match (cpu_before, crate::proc_stat::thread_cpu_time()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
@@ -215,7 +213,7 @@ struct Worker {
     scratch: Vec<u8>,
 }
 
-async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<(Rc<Turnstile>, Arc<Schedule>)>) {
+async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<(Rc<Pacer>, Arc<Schedule>)>) {
     if !w.plan.new_connection_per_request {
         // Open the connection before t0 so the first request does not pay for it.
         if let Ok(connection) = w.connect().await {
@@ -224,16 +222,14 @@ async fn run_worker(mut w: Worker, k: usize, next: Rc<Cell<u64>>, paced: Option<
     }
     let plan = w.plan.clone();
     match (&plan.mode, paced) {
-        (Mode::FixedRate { .. }, Some((turnstile, schedule))) => {
-            open_loop(&mut w, k, &next, &schedule, &turnstile).await
-        }
+        (Mode::FixedRate { .. }, Some((pacer, schedule))) => open_loop(&mut w, k, &next, &schedule, &pacer).await,
         (Mode::Closed { warmup, duration }, _) => closed_loop(&mut w, k, &next, *warmup, *duration).await,
         (Mode::FixedRate { .. }, None) => unreachable!("fixed rate always has a pacer"),
     }
 }
 
-async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedule, turnstile: &Turnstile) {
-    let mine = turnstile.share();
+async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedule, pacer: &Pacer) {
+    let mine = pacer.share();
     let t0 = w.shared.t0;
     let deadline = drain_deadline(t0, schedule.length());
     loop {
@@ -248,7 +244,7 @@ async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedu
         let seq = global_index(local, w.plan.threads, k);
         let (offset, steady) = schedule.due(seq);
         let due = t0 + offset;
-        let start = if turnstile.is_released(local) {
+        let start = if pacer.is_released(local) {
             // Already due, and this connection only now became free: every connection was busy, because the
             // server is slow. The request waited in our queue as a user's would: its latency runs from the due time.
             let now = Instant::now();
@@ -269,7 +265,7 @@ async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedu
         } else {
             // Not due yet: wait for the pacer. How late we wake is the generator's fault, not the server's: it is
             // recorded as send lag, and the latency runs from the moment we woke.
-            turnstile.wait(local).await;
+            pacer.wait(local).await;
             if w.shared.abort.load(Ordering::Relaxed) {
                 return;
             }
@@ -418,7 +414,7 @@ impl Worker {
 }
 
 /// Methods whose repetition has the same effect as one send (RFC 9110, 9.2.2): only these are retried.
-fn is_idempotent(method: &Method) -> bool {
+pub(crate) fn is_idempotent(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE

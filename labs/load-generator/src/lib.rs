@@ -26,17 +26,19 @@
 //! | [`template`] | request paths with `{seq}`, `{uniform:N}`, `{zipf:N}` |
 //! | [`scenario`] | weighted, named requests, from a TOML file |
 //! | [`target`] | the URL, its resolution, and the loopback-only guard |
-//! | [`pacer`] | the thread that keeps the open model's schedule, and the queue connections wait in |
+//! | [`pacer`] | each thread's share of the open model's schedule on a high-resolution timer, and the queue its connections wait in |
 //! | [`plan`] | what a run needs to know, and the arithmetic that spreads it over threads |
 //! | [`engine`] | the threads and the send loops of the open and closed models |
 //! | [`connection`] | one keep-alive HTTP/1.1 connection: open, send, read the whole response |
 //! | [`recorder`] | HDR histograms and counters, per thread, merged at the end |
 //! | [`report`] | the result: JSON, percentile table, validity self-check |
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
+//! | [`artillery`] | Artillery YAML tests: virtual users walking flows, captures, `ensure` |
 //! | [`capacity`] | the highest rate that meets an objective: step up, then bisect, each step an honest run |
 //! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
 //! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
 
+pub mod artillery;
 pub mod capacity;
 pub mod connection;
 pub mod engine;

@@ -35,6 +35,8 @@ pub struct Plan {
     pub slo: Option<Duration>,
     /// How arrivals are spaced in the open model (even, or Poisson at the same average rate).
     pub arrivals: Arrivals,
+    /// The open model's shortest gap between two sends of a thread's pacer ([`crate::pacer::DEFAULT_PACING`]).
+    pub pacing: Duration,
     /// Completed requests so far, for a progress bar; the engine only adds to it.
     pub progress: Arc<AtomicU64>,
 }
@@ -53,6 +55,7 @@ impl Plan {
             keep_intervals: false,
             slo: None,
             arrivals: Arrivals::Even,
+            pacing: crate::pacer::DEFAULT_PACING,
             progress: Arc::new(AtomicU64::new(0)),
         }
     }

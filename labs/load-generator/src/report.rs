@@ -394,6 +394,11 @@ impl LoadReport {
     pub fn summary(&self) -> String {
         let mut lines = Vec::new();
         match self.load.target_rps {
+            None if self.load.mode == "virtual-users" => lines.push(format!(
+                "rate: {:.1} req/s over {:.1}s from virtual users (open model: users arrive on schedule; each \
+                 sends its requests one after another) · at most {} alive at once",
+                self.achieved_rps, self.load.duration_s, self.load.connections
+            )),
             Some(target) => lines.push(format!(
                 "rate: {:.1} req/s achieved of {:.0} target over {:.1}s · {} connections · {} late · {} dropped",
                 self.achieved_rps, target, self.load.duration_s, self.load.connections, self.late, self.dropped
