@@ -256,6 +256,15 @@ fn find_capacity_steps_up_then_bisects_and_reports_the_highest_rate_met() {
     );
     assert_eq!(result["confirmed"], true);
     assert_eq!(result["objective"][0], "p99<500ms");
+    // The page beside the labs' reports: a point per step and the objective drawn in.
+    let page = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("report: "))
+        .unwrap_or_else(|| panic!("no report path: {stderr}"));
+    let html = std::fs::read_to_string(page).unwrap();
+    let points = steps.iter().filter(|s| s["confirmation"] == false).count();
+    assert_eq!(html.matches("<circle").count(), points, "{page}");
+    assert!(html.contains("objective 500.00ms"), "{page}");
 }
 
 #[test]

@@ -19,7 +19,8 @@ pub struct LoadArgs {
     #[command(subcommand)]
     merge: Option<LoadCommand>,
     /// The target, e.g. http://127.0.0.1:3000/product/{zipf:1000}. Paths may use {seq}, {uniform:N}, {zipf:N}.
-    /// With --artillery, it replaces the file's config.target.
+    /// With --artillery, it replaces the file's config.target. A ws:// URL holds WebSocket connections open
+    /// (--connections, --hold) and sends --rate messages a second over them, measuring delivery latency.
     #[arg(required_unless_present = "artillery")]
     url: Option<String>,
     /// Run an Artillery test file (YAML): its phases of arriving virtual users, their flows and its `ensure`.
@@ -85,6 +86,12 @@ pub struct LoadArgs {
     /// [default: 700us]
     #[arg(long, value_parser = parse_duration)]
     pacing: Option<Duration>,
+    /// ws:// only: how long to hold the connections open once all are open.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    hold: Duration,
+    /// ws:// only: bytes per message.
+    #[arg(long, default_value_t = 64)]
+    message_size: usize,
     /// Print the result as JSON on stdout, and nothing else there.
     #[arg(long)]
     json: bool,
@@ -150,6 +157,20 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             pacing: args.pacing,
         };
         return crate::artillery::run(file, flags);
+    }
+    if let Some(url) = args.url.as_deref().filter(|u| u.starts_with("ws://")) {
+        let flags = crate::websocket::Flags {
+            url,
+            allow_remote: args.allow_remote,
+            connections: args.connections,
+            hold: args.hold,
+            rate: args.rate,
+            message_size: args.message_size,
+            timeout: args.timeout,
+            pacing: args.pacing,
+            json: args.json,
+        };
+        return crate::websocket::run(flags);
     }
     let plan = plan(&args)?;
     if args.find_capacity {
@@ -274,6 +295,15 @@ fn find_capacity(args: &LoadArgs, plan: &Plan, objective: &[Threshold]) -> anyho
     } else {
         println!("{}", capacity.table());
     }
+    // The steps and the latency curve as a page, beside the labs' run reports.
+    let dir = lab_harness::report::reports_dir(&crate::root()).join("capacity");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace(':', "-");
+    let page = dir.join(format!("{stamp}.html"));
+    std::fs::write(&page, capacity.html()).with_context(|| format!("writing {}", page.display()))?;
+    eprintln!("report: {}", page.display());
     Ok(if capacity.capacity_rps.is_some() {
         ExitCode::SUCCESS
     } else {

@@ -13,6 +13,7 @@ mod progress;
 mod progress_bar;
 mod quiz;
 mod watch;
+mod websocket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -35,6 +35,7 @@
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
 //! | [`artillery`] | Artillery YAML tests: virtual users walking flows, captures, `ensure` |
 //! | [`capacity`] | the highest rate that meets an objective: step up, then bisect, each step an honest run |
+//! | [`websocket`] | WebSocket connections held open, messages at a rate, delivery latency end to end |
 //! | [`hdr_log`] | HdrHistogram interval logs, and merging logs from several machines |
 //! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
 
@@ -53,6 +54,7 @@ pub mod schedule;
 pub mod target;
 pub mod template;
 pub mod threshold;
+pub mod websocket;
 
 mod duration;
 

@@ -194,6 +194,14 @@ impl Threshold {
         }
     }
 
+    /// For a latency rule on the whole run (`p99<50ms`), its limit in microseconds; `None` for other rules.
+    pub fn latency_limit_us(&self) -> Option<f64> {
+        match (self.metric, &self.name) {
+            (Metric::Latency(_), None) => Some(self.limit),
+            _ => None,
+        }
+    }
+
     /// The rule as written.
     pub fn text(&self) -> &str {
         &self.text

@@ -18,6 +18,8 @@
 //!   met. A late generator that cannot change the verdict (3 ms of lag against a 500 ms objective) is no reason to
 //!   stop.
 
+mod html;
+
 use std::time::Duration;
 
 use serde::Serialize;
@@ -339,7 +341,7 @@ impl Capacity {
 }
 
 /// A rate as people read it: whole requests per second, a decimal below 100.
-fn rate(r: f64) -> String {
+pub(crate) fn rate(r: f64) -> String {
     if r >= 100.0 {
         format!("{r:.0}")
     } else {
