@@ -11,25 +11,17 @@
 //!   the question's own numbers needs no citation; one measured by a criterion bench cites the bench,
 //!   `(bench: <path>)`, which must exist.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use regex::Regex;
-use workbench_tests::root;
+use workbench_tests::{book_files, root};
 
 /// Every committed run report under book/src, by path.
 fn committed_runs() -> Vec<(PathBuf, serde_json::Value)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "json") && path.to_string_lossy().contains("/results/") {
-                out.push(path);
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    walk(&root().join("book/src"), &mut paths);
+    let paths: Vec<PathBuf> = book_files("json")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/results/"))
+        .collect();
     paths
         .into_iter()
         .map(|p| {
@@ -119,19 +111,7 @@ fn parse(number: &str) -> (f64, usize) {
 }
 
 fn chapters() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&root().join("book/src"), &mut out);
-    out
+    book_files("md")
 }
 
 #[test]

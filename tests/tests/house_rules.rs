@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use workbench_tests::root;
+use workbench_tests::{book_files, root};
 
 /// One workspace member as `cargo metadata` sees it.
 struct Member {
@@ -192,23 +192,6 @@ fn every_lab_is_a_member_with_a_server_app_a_one_call_main_and_a_readme() {
         }
     }
     assert!(broken.is_empty(), "\n{}", broken.join("\n"));
-}
-
-/// Every file under the book's sources with this extension.
-fn book_files(extension: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root().join("book/src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == extension) {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// Every run report committed for the book.

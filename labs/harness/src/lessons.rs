@@ -4,7 +4,7 @@
 //! For a metric where lower is better (latency, queries) the ratio is `baseline / variant`; where higher is better
 //! (throughput) it is `variant / baseline`. Either way, "at least 10" means "the variant wins by 10×".
 
-use lab_load_generator::report::{human_us, SATURATED_LOAD};
+use lab_load_generator::report::human_us;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Better, Exercise, Lesson};
@@ -111,32 +111,23 @@ pub fn judge(lessons: &[Lesson], results: &[VariantResult]) -> Vec<Verdict> {
 ///
 /// - Counters (`counters.*`) and the server's own CPU (`server.*`) are measured at the server: the generator cannot
 ///   have got them wrong.
-/// - A latency was measured by a generator that woke up to `send_lag_us.p99` late (a thread that is late to send
-///   is as late to read the answer), so the server's own part is at least `value − lag`. A generator saturated
-///   in the closed model may have read every answer late: then nothing below `value` is ruled out.
-/// - A throughput measured by a saturated generator is the generator's ceiling: the server's is at least that.
+/// - Latencies and throughputs: the generator's own rule ([`lab_load_generator::report::GeneratorReport`]'s
+///   `latency_bounds` and `throughput_bounds`), the same one its capacity search judges steps with.
 pub fn generator_error_bounds(result: &VariantResult, metric: &str, value: f64) -> (f64, f64) {
     let generator = &result.load.generator;
-    let saturated = generator.busiest_thread_load > SATURATED_LOAD;
     if metric.starts_with("counters.") || metric.starts_with("server.") {
         (value, value)
     } else if metric.contains("_us.") {
-        if saturated {
-            (0.0, value)
-        } else {
-            ((value - generator.send_lag_us.p99 as f64).max(0.0), value)
-        }
-    } else if saturated {
-        (value, f64::INFINITY)
+        generator.latency_bounds(value)
     } else {
-        (value, value)
+        generator.throughput_bounds(value)
     }
 }
 
 /// What the generator may have got wrong in one variant's run, in words: `naive: send lag p99 2.10ms`.
 fn generator_error(result: &VariantResult) -> String {
     let generator = &result.load.generator;
-    if generator.busiest_thread_load > SATURATED_LOAD {
+    if generator.saturated() {
         format!(
             "{}: generator {:.0}% busy",
             result.name,

@@ -187,6 +187,35 @@ pub const SATURATED_LOAD: f64 = 0.95;
 /// lesson compares (the harness decides that, from `send_lag_us`).
 pub const MAX_SEND_LAG_P99_US: u64 = 1_000;
 
+impl GeneratorReport {
+    /// True when a generator thread was busy past [`SATURATED_LOAD`]: it may have read every answer late.
+    pub fn saturated(&self) -> bool {
+        self.busiest_thread_load > SATURATED_LOAD
+    }
+
+    /// The range the server's own share of a latency measured as `value_us` lies in. A thread that woke up to
+    /// `send_lag_us.p99` late to send was as late to read the answer, so at least `value − lag`; a saturated
+    /// generator may have read every answer late, so nothing below `value` is ruled out. The capacity search and
+    /// the labs' lessons judge with this one rule.
+    pub fn latency_bounds(&self, value_us: f64) -> (f64, f64) {
+        if self.saturated() {
+            (0.0, value_us)
+        } else {
+            ((value_us - self.send_lag_us.p99 as f64).max(0.0), value_us)
+        }
+    }
+
+    /// The range a throughput measured as `value` lies in: a saturated generator's figure is its own ceiling, so
+    /// the server's is at least that.
+    pub fn throughput_bounds(&self, value: f64) -> (f64, f64) {
+        if self.saturated() {
+            (value, f64::INFINITY)
+        } else {
+            (value, value)
+        }
+    }
+}
+
 /// The weakest priority any generator thread ran at: that is the one that could have kept a send waiting.
 fn priority_label(usage: &[ThreadUsage]) -> String {
     use crate::pacer::Priority;

@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::plan::{LoadError, Plan};
-use crate::report::{LoadReport, Percentiles, SATURATED_LOAD};
+use crate::report::{LoadReport, Percentiles};
 use crate::schedule::Mode;
 use crate::threshold::Threshold;
 
@@ -114,14 +114,14 @@ pub struct Capacity {
 
 /// Judges one step's report against the objective.
 pub fn judge(report: &LoadReport, objective: &[Threshold]) -> Verdict {
-    if report.generator.busiest_thread_load > SATURATED_LOAD {
+    if report.generator.saturated() {
         return Verdict::GeneratorLimit(report.generator.invalid_reasons.clone());
     }
     let mut missed: Vec<String> = objective.iter().filter_map(|t| t.check(report).err()).collect();
     // Missed as measured, but met if the generator's lateness was all in the measurement: undecided.
     let lag = report.generator.send_lag_us.p99;
     if !missed.is_empty() && lag > 0 {
-        let optimistic = without_lag(report, lag);
+        let optimistic = at_lower_bound(report);
         if objective.iter().all(|t| t.check(&optimistic).is_ok()) {
             return Verdict::GeneratorLimit(vec![format!(
                 "the generator's send lag (p99 {}) could be what missed the objective",
@@ -142,14 +142,17 @@ pub fn judge(report: &LoadReport, objective: &[Threshold]) -> Verdict {
     }
 }
 
-/// `report` with `lag` µs taken off every latency: the most of it the generator's lateness can explain.
-fn without_lag(report: &LoadReport, lag: u64) -> LoadReport {
+/// `report` with every latency at the lower end of what the generator's error allows
+/// ([`crate::report::GeneratorReport::latency_bounds`]): the most of it the generator's lateness can explain.
+fn at_lower_bound(report: &LoadReport) -> LoadReport {
+    let generator = &report.generator;
     let shift = |p: &mut Percentiles| {
+        let low = |v: &mut u64| *v = generator.latency_bounds(*v as f64).0 as u64;
         for v in [&mut p.p50, &mut p.p90, &mut p.p99, &mut p.p999, &mut p.max] {
-            *v = v.saturating_sub(lag);
+            low(v);
         }
         if let Some(v) = &mut p.p95 {
-            *v = v.saturating_sub(lag);
+            low(v);
         }
     };
     let mut r = report.clone();
