@@ -33,6 +33,12 @@ impl LabServer for Cli {
         }
     }
 
+    /// No request metrics: this lab measures what the request path costs, and a middleware would be part of it
+    /// (its `/metrics` still shows the process and the runtime). The metrics lab measures the middleware.
+    fn instrument(_: Variant) -> bool {
+        false
+    }
+
     async fn app(self, variant: Variant) -> Result<App, Self::Error> {
         let counters = Counters::new(COUNTERS);
         Ok(match variant {

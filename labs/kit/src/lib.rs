@@ -6,6 +6,8 @@
 //! - its first line on stdout is `listening on ADDR` — printed by [`serve`];
 //! - `GET /healthz` answers 200 once it is ready, `GET /stats` answers a JSON object of counters — see
 //!   [`Counters`] and [`with_standard_routes`];
+//! - `GET /metrics` answers Prometheus text: requests by route template, latency histograms, in-flight, event-loop
+//!   lag, the process and the runtime — see [`telemetry`] (added by [`run`] to every router);
 //! - SIGTERM (and Ctrl-C) stop it gracefully: in-flight requests finish, then the process exits.
 //!
 //! A lab implements [`LabServer`] and its `main.rs` is `lab_kit::run::<ItsServer>()`.
@@ -15,11 +17,15 @@
 mod args;
 mod counters;
 mod error;
+mod loop_lag;
 mod run;
 mod serve;
+pub mod telemetry;
 
 pub use args::{RuntimeFlavor, ServerArgs};
 pub use counters::Counters;
 pub use error::{BoxError, ServeError};
+pub use loop_lag::LoopLag;
 pub use run::{command, run, App, LabServer, ServeFuture};
 pub use serve::{bind, build_runtime, shutdown_signal, with_standard_routes};
+pub use telemetry::telemetry;

@@ -29,6 +29,13 @@ pub trait LabServer: Args + Sized {
     /// or a pool ([`RuntimeFlavor::MultiThread`]).
     fn runtime(variant: Self::Variant) -> RuntimeFlavor;
 
+    /// Whether `variant`'s routes get lab-kit's request metrics (`/metrics` is served either way). Yes, unless
+    /// the variant's lesson is the cost of the request path itself, where a middleware would be measured too.
+    fn instrument(variant: Self::Variant) -> bool {
+        let _ = variant;
+        true
+    }
+
     /// Builds the service for `variant`. Runs inside the runtime, so it may connect to a database or spawn
     /// background tasks. Called before the port is bound: a server that cannot start never announces an address.
     fn app(self, variant: Self::Variant) -> impl Future<Output = Result<App, Self::Error>>;
@@ -40,9 +47,10 @@ pub type ServeFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>>>>;
 /// What a lab serves: an axum router (every lab), or a server of its own on the bound listener (the baseline
 /// lab's bare hyper variant), which must stop on [`shutdown_signal`].
 pub enum App {
-    /// An axum router; `/healthz` and `/stats` come from [`crate::with_standard_routes`].
+    /// An axum router; `/healthz` and `/stats` come from [`crate::with_standard_routes`], `/metrics` from
+    /// [`crate::telemetry`].
     Router(Router),
-    /// A hand-written server.
+    /// A hand-written server (it serves no `/metrics`: lab-kit cannot add routes to it).
     Custom(Box<dyn FnOnce(TcpListener) -> ServeFuture>),
 }
 
@@ -86,10 +94,19 @@ fn start<L: LabServer>(matches: &ArgMatches) -> Result<(), ServeError> {
     let variant = server.variant_as::<L::Variant>()?;
     let runtime = build_runtime(L::runtime(variant)).map_err(ServeError::Runtime)?;
     runtime.block_on(async {
+        // Metrics first, so the lab's own code may record from its first line (and read the lag probe).
+        let telemetry = crate::telemetry();
+        telemetry.start();
         let app = lab.app(variant).await.map_err(|e| ServeError::Setup(e.into()))?;
         let listener = bind(&server).await?;
         match app {
-            App::Router(router) => axum::serve(listener, router)
+            App::Router(router) if L::instrument(variant) => {
+                axum::serve(listener, crate::telemetry::instrument(router))
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
+                    .map_err(|e| ServeError::Serve(e.into()))
+            }
+            App::Router(router) => axum::serve(listener, crate::telemetry::expose(router))
                 .with_graceful_shutdown(shutdown_signal())
                 .await
                 .map_err(|e| ServeError::Serve(e.into())),

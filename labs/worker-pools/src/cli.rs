@@ -8,7 +8,6 @@ use std::sync::Arc;
 use lab_kit::{App, Counters, LabServer, RuntimeFlavor};
 
 use crate::executor::{Executor, Variant};
-use crate::lag::LoopLag;
 use crate::server::{app, AppState, COUNTERS};
 
 /// The worker-pools lab's own flags.
@@ -44,8 +43,8 @@ impl LabServer for Cli {
             self.queue,
             self.permits.unwrap_or(width),
         );
-        let lag = LoopLag::default();
-        tokio::spawn(lag.clone().probe());
+        // lab-kit runs the probe for every lab (it is on /metrics); this lab reads it into /stats too.
+        let lag = lab_kit::telemetry().lag().clone();
         let state = Arc::new(AppState {
             executor,
             counters: Counters::new(COUNTERS),

@@ -13,13 +13,13 @@
 //! | `bounded-pool` | a fixed pool with a bounded queue ([`bounded_pool`]) | full queue → `503 Retry-After`, at once |
 //! | `exercise` | your pool (`labs/worker-pools/exercise`) | as implemented |
 //!
-//! [`lag`] measures how late the event loop wakes up (the `monitorEventLoopDelay` of Node.js); [`server`] holds
+//! [`lab_kit::LoopLag`] measures how late the event loop wakes up (the `monitorEventLoopDelay` of Node.js; every lab
+//! runs it, and this one reads it into `/stats`); [`server`] holds
 //! the routes: `GET /ping` (cheap), `GET /hash?rounds=N` (heavy), `/healthz`, `/stats`.
 
 #[path = "../exercise/solution.rs"]
 pub mod bounded_pool;
 pub mod cli;
 pub mod executor;
-pub mod lag;
 pub mod server;
 pub mod work;

@@ -14,8 +14,8 @@ use lab_kit::Counters;
 use serde::Deserialize;
 
 use crate::executor::{Executor, RunError};
-use crate::lag::LoopLag;
 use crate::work::{hash_rounds, DEFAULT_ROUNDS, MAX_ROUNDS};
+use lab_kit::LoopLag;
 
 /// Counter names on `/stats` (with in-flight and event-loop lag figures beside them).
 pub const COUNTERS: &[&str] = &["pings", "hashes", "shed", "failed"];

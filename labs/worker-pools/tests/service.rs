@@ -9,8 +9,8 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use lab_kit::Counters;
+use lab_kit::LoopLag;
 use lab_worker_pools::executor::{Executor, Variant};
-use lab_worker_pools::lag::LoopLag;
 use lab_worker_pools::server::{app, AppState, COUNTERS};
 use tower::ServiceExt;
 

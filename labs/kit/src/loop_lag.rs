@@ -1,6 +1,11 @@
 //! Event-loop lag: how late a timer on the event loop fires. A task asks to sleep 10 ms, again and again; when it
 //! wakes 30 ms later, the loop was busy for 20 ms with something else — something that did not yield. Node.js
 //! offers the same measurement as `perf_hooks.monitorEventLoopDelay()`; the seed guide exports it as a metric.
+//!
+//! Every lab server runs this probe (lab-kit starts it) and exposes it on `/metrics` as the histogram
+//! `event_loop_lag_seconds`; the worker-pools lab also reads its p99 and max into `/stats`. An idle loop reads about
+//! 1 ms, not zero: tokio's timer ticks in whole milliseconds (Node's `monitorEventLoopDelay` has a floor of its own).
+//! It is the tens and hundreds of milliseconds that say the loop was blocked.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,6 +43,7 @@ impl LoopLag {
                 .lock()
                 .unwrap()
                 .saturating_record(late.as_micros() as u64);
+            metrics::histogram!(crate::telemetry::LOOP_LAG).record(late.as_secs_f64());
         }
     }
     // ANCHOR_END: probe
