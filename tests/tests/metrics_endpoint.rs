@@ -15,6 +15,7 @@ const LABS: &[(&str, &str)] = &[
     ("lab-query-batching", "join"),
     ("lab-worker-pools", "bounded-pool"),
     ("lab-coordinated-omission", "freezing"),
+    ("lab-metrics", "instrumented"),
 ];
 
 fn get(server: &LabProcess, path: &str) -> String {

@@ -20,8 +20,10 @@
 //! # Why the `metrics` facade with its Prometheus exporter
 //!
 //! It is what most Rust services use: `metrics::counter!` anywhere in the code, one recorder installed by `main`.
-//! The exporter keeps histograms as fixed buckets (set below; without them it would keep summaries) and needs its
-//! *upkeep* run now and then, or its buffers grow: lab-kit runs it every five seconds.
+//! The exporter keeps histograms as fixed buckets (set below; without them it would keep summaries), but it
+//! buffers each raw observation until its *upkeep* (or a scrape) folds them into the buckets: without upkeep the
+//! buffer grows with every request. Measured in the metrics lab at ~136k requests/s: upkeep every 5 s let the
+//! server's peak RSS reach 15 MiB against 6 MiB uninstrumented; lab-kit runs it every second.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -54,7 +56,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 const LAG_BUCKETS: &[f64] = &[0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// How often the exporter's histograms are maintained.
-const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// The process's metrics: the installed recorder's handle, the lag probe, the start time.
 pub struct Telemetry {
