@@ -120,3 +120,44 @@ fn every_lab_serves_metrics_that_promtool_accepts() {
         eprintln!("promtool is not installed: the exposition format was not checked (apt-get install prometheus)");
     }
 }
+
+/// The Grafana dashboard in labs/metrics reads only families a lab really exposes: every metric name in its
+/// queries is a `# TYPE` family of an instrumented lab's `/metrics` (a histogram's `_bucket` series included).
+#[test]
+fn the_grafana_dashboard_queries_only_families_the_labs_expose() {
+    let path = workbench_tests::root().join("labs/metrics/grafana-dashboard.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
+    let server = LabProcess::start(
+        &lab_server_binary("lab-metrics"),
+        &["--variant".into(), "instrumented".into()],
+        &[],
+    )
+    .unwrap();
+    let mut text = String::new();
+    assert!(eventually(Duration::from_secs(5), || {
+        text = get(&server, "/metrics");
+        text.contains("event_loop_lag_seconds_count")
+    }));
+    let families: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.split(' ').next())
+        .collect();
+    let name = regex::Regex::new(r"\b([a-z_]+)\{").unwrap();
+    let mut queried = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for capture in name.captures_iter(expr) {
+                let metric = &capture[1];
+                let family = metric.strip_suffix("_bucket").unwrap_or(metric);
+                assert!(
+                    families.contains(&family),
+                    "{expr}: no family {family} on /metrics ({families:?})"
+                );
+                queried += 1;
+            }
+        }
+    }
+    assert!(queried >= 10, "the dashboard queries {queried} series");
+}
