@@ -125,3 +125,23 @@ pub fn book_files(extension: &str) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// Serves `serve(listener)` on a loopback port from its own thread (a current-thread tokio runtime), for a test's
+/// in-process server; returns the address. The thread ends with the test process.
+pub fn serve_on_loopback<F, Fut>(serve: F) -> std::net::SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move { serve(tokio::net::TcpListener::from_std(listener).unwrap()).await });
+    });
+    addr
+}

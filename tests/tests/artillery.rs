@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use lab_load_generator::artillery::{self, Options, Test};
 use lab_load_generator::Target;
 use serde_json::{json, Value};
-use workbench_tests::{root, run_xtask, texts};
+use workbench_tests::{root, run_xtask, serve_on_loopback, texts};
 
 /// What the shop saw.
 #[derive(Default)]
@@ -146,20 +146,8 @@ fn app(shop: Shared) -> Router {
 /// Serves the shop on loopback from its own thread for as long as the test runs.
 fn start_shop() -> (SocketAddr, Shared) {
     let shop = Shared::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let app = app(shop.clone());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let addr = serve_on_loopback(|listener| async move { axum::serve(listener, app).await.unwrap() });
     (addr, shop)
 }
 

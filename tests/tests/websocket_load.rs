@@ -7,38 +7,27 @@ use std::net::SocketAddr;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
-use workbench_tests::{run_xtask, texts};
+use workbench_tests::{run_xtask, serve_on_loopback, texts};
 
 /// An echo server that answers every text message, except those `drop` picks, on loopback from its own thread.
 fn start_server(drop: fn(&str) -> bool) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
-                        return;
-                    };
-                    let (mut sink, mut stream) = ws.split();
-                    while let Some(Ok(message)) = stream.next().await {
-                        if let Message::Text(text) = message {
-                            if !drop(text.as_str()) && sink.send(Message::Text(text)).await.is_err() {
-                                return;
-                            }
+    serve_on_loopback(move |listener| async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let (mut sink, mut stream) = ws.split();
+                while let Some(Ok(message)) = stream.next().await {
+                    if let Message::Text(text) = message {
+                        if !drop(text.as_str()) && sink.send(Message::Text(text)).await.is_err() {
+                            return;
                         }
                     }
-                });
-            }
-        });
-    });
-    addr
+                }
+            });
+        }
+    })
 }
 
 fn run(addr: SocketAddr, connections: &str) -> (Option<i32>, Value, String) {

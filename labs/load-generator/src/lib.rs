@@ -24,6 +24,7 @@
 //! |---|---|
 //! | [`schedule`] | phases (warm-up, ramp, steady) and the due time of request *i* |
 //! | [`template`] | request paths with `{seq}`, `{uniform:N}`, `{zipf:N}` |
+//! | [`input_file`] | the `file:line: message` error of scenario and Artillery files |
 //! | [`scenario`] | weighted, named requests, from a TOML file |
 //! | [`target`] | the URL, its resolution, and the loopback-only guard |
 //! | [`pacer`] | each thread's share of the open model's schedule on a high-resolution timer, and the queue its connections wait in |
@@ -43,7 +44,9 @@ pub mod artillery;
 pub mod capacity;
 pub mod connection;
 pub mod engine;
+mod generator_thread;
 pub mod hdr_log;
+pub mod input_file;
 pub mod pacer;
 pub mod plan;
 pub mod proc_stat;

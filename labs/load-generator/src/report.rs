@@ -216,6 +216,38 @@ impl GeneratorReport {
     }
 }
 
+/// What the generator's own figures say about a run: reasons it is not a valid measurement, and notes.
+///
+/// A run that keeps a schedule (fixed rate, arriving virtual users, WebSocket messages at a rate) is invalid when
+/// a generator thread was saturated or sends left more than [`MAX_SEND_LAG_P99_US`] late at p99. The closed
+/// model runs flat out by design, so a saturated generator there is a note: its capacity may be the generator's.
+/// Every engine judges its run with this one function.
+pub(crate) fn generator_verdict(
+    keeps_schedule: bool,
+    busiest: f64,
+    send_lag_p99_us: u64,
+) -> (Vec<String>, Vec<String>) {
+    let (mut invalid, mut notes) = (Vec::new(), Vec::new());
+    if busiest > SATURATED_LOAD && !keeps_schedule {
+        notes.push(format!(
+            "the generator was {:.0}% busy: this capacity may be the generator's limit as much as the server's",
+            busiest * 100.0
+        ));
+    } else if busiest > SATURATED_LOAD {
+        invalid.push(format!(
+            "a generator thread was busy {:.0}% of the time: it could not keep up; add --threads or lower the load",
+            busiest * 100.0
+        ));
+    }
+    if keeps_schedule && send_lag_p99_us > MAX_SEND_LAG_P99_US {
+        invalid.push(format!(
+            "send lag p99 was {:.1} ms: requests left later than due because the generator was starved of CPU",
+            send_lag_p99_us as f64 / 1000.0
+        ));
+    }
+    (invalid, notes)
+}
+
 /// The weakest priority any generator thread ran at: that is the one that could have kept a send waiting.
 fn priority_label(usage: &[ThreadUsage]) -> String {
     use crate::pacer::Priority;
@@ -227,6 +259,19 @@ fn priority_label(usage: &[ThreadUsage]) -> String {
 }
 
 pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, usage: &[ThreadUsage]) -> LoadReport {
+    let keeps_schedule = matches!(plan.mode, Mode::FixedRate { .. });
+    assemble(plan, schedule, rec, usage, keeps_schedule)
+}
+
+/// [`build`], saying whether the run kept a schedule (the virtual users of an Artillery run do, though their
+/// report is laid out as a closed run's: no single target rate).
+pub(crate) fn assemble(
+    plan: &Plan,
+    schedule: Option<&Schedule>,
+    rec: &Recorder,
+    usage: &[ThreadUsage],
+    keeps_schedule: bool,
+) -> LoadReport {
     let total: NamedStats = rec.total();
     let (mode, target_rps, window) = match (&plan.mode, schedule) {
         (Mode::FixedRate { phases }, Some(s)) => {
@@ -249,26 +294,7 @@ pub(crate) fn build(plan: &Plan, schedule: Option<&Schedule>, rec: &Recorder, us
         .filter_map(|u| u.cpu.map(|c| c.as_secs_f64() / u.wall.as_secs_f64().max(1e-9)))
         .fold(0.0, f64::max);
     let send_lag = Percentiles::of(&rec.send_lag);
-    let mut invalid = Vec::new();
-    let mut notes = Vec::new();
-    if busiest > SATURATED_LOAD && mode == "closed" {
-        // The closed model runs flat out by design; what it measures may then be the generator's ceiling.
-        notes.push(format!(
-            "the generator was {:.0}% busy: this capacity may be the generator's limit as much as the server's",
-            busiest * 100.0
-        ));
-    } else if busiest > SATURATED_LOAD {
-        invalid.push(format!(
-            "a generator thread was busy {:.0}% of the time: it could not keep up; add --threads or lower the load",
-            busiest * 100.0
-        ));
-    }
-    if mode == "fixed-rate" && send_lag.p99 > MAX_SEND_LAG_P99_US {
-        invalid.push(format!(
-            "send lag p99 was {:.1} ms: requests left later than due because the generator was starved of CPU",
-            send_lag.p99 as f64 / 1000.0
-        ));
-    }
+    let (invalid, mut notes) = generator_verdict(keeps_schedule, busiest, send_lag.p99);
     if rec.dropped > 0 {
         notes.push(format!(
             "{} requests were never sent before the deadline: the server fell behind the schedule",

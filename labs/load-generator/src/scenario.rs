@@ -65,27 +65,7 @@ pub struct Scenario {
 }
 
 /// A scenario file that cannot be used; the message names file and line.
-#[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    /// The file could not be read.
-    #[error("{file}: {source}")]
-    Read {
-        /// The file.
-        file: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not a valid scenario.
-    #[error("{file}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        file: String,
-        /// 1-based line of the problem.
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub type ScenarioError = crate::input_file::InputFileError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,11 +103,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let (file, text) = crate::input_file::read(path)?;
         Scenario::parse(&text, &file)
     }
 

@@ -113,37 +113,13 @@ pub struct Capture {
     pub variable: String,
 }
 
-/// A test file that cannot be run as given.
-#[derive(Debug, thiserror::Error)]
-pub enum ArtilleryError {
-    /// The file could not be read.
-    #[error("{file}: {source}")]
-    Read {
-        /// The file.
-        file: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// Bad YAML, or YAML the workbench does not run.
-    #[error("{file}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// What is wrong, and what to do.
-        message: String,
-    },
-}
+/// A test file that cannot be run as given: unreadable, bad YAML, or YAML the workbench does not run.
+pub type ArtilleryError = crate::input_file::InputFileError;
 
 impl Test {
     /// Reads and checks an Artillery file; environment variables come from the process.
     pub fn load(path: &Path) -> Result<Test, ArtilleryError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ArtilleryError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let (file, text) = crate::input_file::read(path)?;
         Test::parse(&text, &file, &|name| std::env::var(name).ok())
     }
 

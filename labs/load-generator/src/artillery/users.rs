@@ -21,10 +21,11 @@ use serde::{Deserialize, Serialize};
 use super::config::{BodySpec, JsonTemplate, RequestStep, Step, Test};
 use crate::connection::{self, Connection, SendError};
 use crate::engine::is_idempotent;
-use crate::pacer::{self, Pacer};
+use crate::generator_thread::run_measured;
+use crate::pacer::Pacer;
 use crate::plan::{drain_deadline, LoadError, Plan};
 use crate::recorder::{micros, Outcome, Recorder};
-use crate::report::{self, LoadReport, ThreadUsage, MAX_SEND_LAG_P99_US, SATURATED_LOAD};
+use crate::report::{self, LoadReport};
 use crate::scenario::RequestSpec;
 use crate::schedule::{Mode, Phase, Schedule};
 use crate::target::Target;
@@ -114,39 +115,21 @@ pub fn run(test: &Test, options: &Options) -> Result<ArtilleryRun, LoadError> {
     let rows = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
     let rows_count = names.len();
     let (thread_test, thread_options) = (test.clone(), options.clone());
-    let (recorder, users, usage) = std::thread::Builder::new()
-        .name("load-users".into())
-        .spawn(move || -> std::io::Result<_> {
-            let priority = pacer::raise_priority(true);
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let (started, cpu_before) = (Instant::now(), crate::proc_stat::thread_cpu_time());
-            let shared = Rc::new(Shared {
-                test: thread_test,
-                options: thread_options,
-                rows,
-                t0: Instant::now() + Duration::from_millis(50),
-                recorder: RefCell::new(Recorder::new(rows_count, false)),
-                users: RefCell::new(Users::default()),
-                alive: Cell::new(0),
-            });
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&runtime, arrivals(shared.clone(), schedule.clone()))?;
-            drop(local);
-            let cpu = cpu_before
-                .zip(crate::proc_stat::thread_cpu_time())
-                .map(|(a, b)| b.saturating_sub(a));
-            let usage = ThreadUsage {
-                wall: started.elapsed(),
-                cpu,
-                priority,
-            };
-            let shared = Rc::try_unwrap(shared).ok().expect("every user has ended");
-            Ok((shared.recorder.into_inner(), shared.users.into_inner(), usage))
-        })
-        .map_err(LoadError::Io)?
-        .join()
-        .expect("the users' thread panicked")
-        .map_err(LoadError::Io)?;
+    let ((recorder, users), usage) = run_measured("load-users", true, move || async move {
+        let shared = Rc::new(Shared {
+            test: thread_test,
+            options: thread_options,
+            rows,
+            t0: Instant::now() + Duration::from_millis(50),
+            recorder: RefCell::new(Recorder::new(rows_count, false)),
+            users: RefCell::new(Users::default()),
+            alive: Cell::new(0),
+        });
+        arrivals(shared.clone(), schedule).await?;
+        // Every user has been joined or aborted, and the pacer awaited: this is the last reference.
+        let shared = Rc::try_unwrap(shared).ok().expect("every user has ended");
+        Ok((shared.recorder.into_inner(), shared.users.into_inner()))
+    })?;
     // The report of a closed run of the same length gives the table; then what differs is said.
     let requests = names
         .iter()
@@ -165,24 +148,10 @@ pub fn run(test: &Test, options: &Options) -> Result<ArtilleryRun, LoadError> {
         },
     );
     plan.connections = users.peak_alive as usize;
-    let mut report = report::build(&plan, None, &recorder, std::slice::from_ref(&usage));
+    // Users arrive on a schedule: the generator is judged as a fixed-rate run's is.
+    let mut report = report::assemble(&plan, None, &recorder, std::slice::from_ref(&usage), true);
     report.load.mode = "virtual-users".into();
     report.dropped = users.dropped;
-    let generator = &mut report.generator;
-    generator.notes.retain(|n| !n.contains("generator's limit"));
-    if generator.busiest_thread_load > SATURATED_LOAD {
-        generator.invalid_reasons.push(format!(
-            "the generator thread was busy {:.0}% of the time: users arrived late; lower the arrival rate",
-            generator.busiest_thread_load * 100.0
-        ));
-    }
-    if generator.send_lag_us.p99 > MAX_SEND_LAG_P99_US {
-        generator.invalid_reasons.push(format!(
-            "arrival lag p99 was {:.1} ms: users arrived later than due because the generator was starved of CPU",
-            generator.send_lag_us.p99 as f64 / 1000.0
-        ));
-    }
-    generator.valid = generator.invalid_reasons.is_empty();
     Ok(ArtilleryRun { report, users })
 }
 
