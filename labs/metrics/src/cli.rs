@@ -29,12 +29,16 @@ pub enum Variant {
     LookupPerCall,
     /// Instrumented, plus the hot counter bumped through a cached handle.
     CachedHandle,
+    /// One fixed-bucket histogram written by hand (the exercise's reference).
+    FixedBuckets,
+    /// Your histogram, from labs/metrics/exercise.
+    Exercise,
 }
 
 impl LabServer for Cli {
     type Variant = Variant;
-    type Error = std::convert::Infallible;
-    const ABOUT: &'static str = "A user service, instrumented six ways.";
+    type Error = anyhow::Error;
+    const ABOUT: &'static str = "A user service, instrumented seven ways.";
 
     fn runtime(_: Variant) -> RuntimeFlavor {
         RuntimeFlavor::MultiThread
@@ -61,6 +65,18 @@ impl LabServer for Cli {
                 hot_loop: self.hot_loop,
                 counter: metrics::counter!(HOT_COUNTER, "cache" => "users"),
             },
+            Variant::FixedBuckets => {
+                let bounds = crate::fixed_buckets::DEFAULT_BOUNDS;
+                let histogram = crate::fixed_buckets::LatencyHistogram::new(bounds)
+                    .map_err(|e| anyhow::anyhow!("the reference histogram refused {bounds:?}: {}", e.0))?;
+                Recording::Buckets(Arc::new(histogram))
+            }
+            Variant::Exercise => {
+                let bounds = exercise_metrics::DEFAULT_BOUNDS;
+                let histogram = exercise_metrics::LatencyHistogram::new(bounds)
+                    .map_err(|e| anyhow::anyhow!("your histogram refused the default bounds {bounds:?}: {}", e.0))?;
+                Recording::Buckets(Arc::new(histogram))
+            }
         };
         let state = AppState {
             recording,

@@ -1,5 +1,6 @@
 //! The routes: `GET /users/{id}` (the same small JSON answer in every variant), `/healthz`, `/stats`, and the
-//! naive registry's own exposition at `/naive-metrics` (`/metrics` is lab-kit's, in every variant).
+//! naive registry's own exposition at `/naive-metrics`, the hand-written histogram's at `/histogram` (`/metrics`
+//! is lab-kit's, in every variant).
 //!
 //! A bad id is a 400 naming what was expected; nothing a client sends can crash the server.
 
@@ -13,6 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lab_kit::Counters;
 
+use crate::buckets::Histogram;
 use crate::naive::NaiveRegistry;
 
 /// Counter names on `/stats` (with the registry's own figures beside them).
@@ -34,6 +36,8 @@ pub enum Recording {
     LookupPerCall { hot_loop: u32 },
     /// The hot counter bumped through a handle fetched once.
     CachedHandle { hot_loop: u32, counter: metrics::Counter },
+    /// One fixed-bucket histogram written by hand: the reference or the learner's ([`crate::buckets`]).
+    Buckets(Arc<dyn Histogram>),
 }
 
 /// What the handlers share.
@@ -60,6 +64,15 @@ pub fn app(state: Arc<AppState>) -> Router {
             routes
                 .route_layer(middleware::from_fn_with_state(registry.clone(), crate::naive::track))
                 .route("/naive-metrics", get(exposition))
+        }
+        Recording::Buckets(histogram) => {
+            let exposition = {
+                let histogram = histogram.clone();
+                move || async move { histogram.exposition() }
+            };
+            routes
+                .route_layer(middleware::from_fn_with_state(histogram.clone(), crate::buckets::track))
+                .route("/histogram", get(exposition))
         }
         _ => routes,
     };
@@ -91,10 +104,16 @@ async fn user(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Res
 
 /// The counters, and what the variant's registry holds: `series` (sample lines in its exposition),
 /// `exposition_bytes`, and `kept_values` (numbers kept for request metrics: one per observation for the naive
-/// registry, a fixed set of bucket counts per series for a histogram).
+/// registry, a fixed set of bucket counts per series for a histogram); with a hand-written histogram, `observed`
+/// (its count: every request it timed).
 async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let (exposition, kept) = match &state.recording {
         Recording::Naive(registry) => (registry.render(), registry.kept()),
+        Recording::Buckets(histogram) => {
+            let text = histogram.exposition();
+            let kept = samples(&text).count();
+            (text, kept)
+        }
         _ => {
             let text = lab_kit::telemetry().render();
             let kept = samples(&text).filter(|l| l.starts_with("http_request")).count();
@@ -102,6 +121,9 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         }
     };
     let mut stats = state.counters.to_json();
+    if let Recording::Buckets(histogram) = &state.recording {
+        stats["observed"] = histogram.count().into();
+    }
     stats["series"] = samples(&exposition).count().into();
     stats["exposition_bytes"] = exposition.len().into();
     stats["kept_values"] = kept.into();

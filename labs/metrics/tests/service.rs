@@ -89,3 +89,25 @@ async fn a_raw_path_label_makes_a_series_per_id_where_the_route_template_makes_o
     );
     assert!(!text.contains("route=\"/users/7\""));
 }
+
+#[tokio::test]
+async fn the_hand_written_histogram_times_every_request_in_fixed_buckets() {
+    let histogram =
+        lab_metrics::fixed_buckets::LatencyHistogram::new(lab_metrics::fixed_buckets::DEFAULT_BOUNDS).unwrap();
+    let app = service(Recording::Buckets(Arc::new(histogram)));
+    for id in 0..300 {
+        get(&app, &format!("/users/{id}")).await;
+    }
+    let s = stats(&app).await;
+    // 300 users timed; /stats reads the count before its own request is observed.
+    assert_eq!(s["observed"], 300);
+    // 11 bounds and +Inf, _sum and _count: 14 numbers however many requests.
+    assert_eq!(s["kept_values"], 14);
+    let (status, text) = get(&app, "/histogram").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{le=\"+Inf\"} 301\n"),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_count 301\n"), "{text}");
+}
