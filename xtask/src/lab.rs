@@ -38,12 +38,29 @@ pub struct LabArgs {
     /// Replace the profile's measured duration (e.g. 10s).
     #[arg(long, value_parser = lab_load_generator::parse_duration)]
     duration: Option<Duration>,
+    /// Sample the server's /metrics during each variant's run and chart it (repeatable): `NAME=QUERY` or `QUERY`,
+    /// where QUERY is a metric (`process_resident_memory_bytes`), `rate(COUNTER)` or
+    /// `histogram_quantile(0.99, HISTOGRAM)`, with optional `{label="value"}` matchers.
+    #[arg(long, value_name = "QUERY", value_parser = lab_harness::sampling::Sampling::parse_arg)]
+    sample: Vec<(String, lab_harness::sampling::Query)>,
+    /// Time between /metrics samples (default 1s, or the lab's [sampling] every).
+    #[arg(long, value_name = "DURATION", value_parser = parse_sample_every)]
+    sample_every: Option<Duration>,
     /// Print the run report as JSON on stdout, and nothing else there (one lab, one run).
     #[arg(long, conflicts_with_all = ["all", "repeat"])]
     json: bool,
     /// Open the HTML report in a browser afterwards.
     #[arg(long)]
     open: bool,
+}
+
+/// `--sample-every`: a duration of at least 100 ms.
+fn parse_sample_every(text: &str) -> Result<Duration, String> {
+    let every = lab_load_generator::parse_duration(text)?;
+    if every < Duration::from_millis(100) {
+        return Err(format!("{text} is too often: at least 100ms"));
+    }
+    Ok(every)
 }
 
 /// Runs the lab (or every lab), once or `--repeat N` times.
@@ -65,6 +82,8 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         variants: args.variants.clone(),
         rate: args.rate,
         duration: args.duration,
+        sample: args.sample.clone(),
+        sample_every: args.sample_every,
     };
     // Every lab's options are checked before the first build: a typo in --variant costs nothing.
     for manifest in &chosen {

@@ -13,6 +13,7 @@
 //! | [`process`] | building and starting lab servers; stopping them on success, failure, Ctrl-C and panic |
 //! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
 //! | [`run`] | one lab run, variant by variant |
+//! | [`sampling`] | the server's `/metrics` sampled during a run: time series (memory, lag, rates) for the report |
 //! | [`lessons`] | judging claims by ratios |
 //! | [`metric`] | the metric names a lesson may compare, and how each is read off a report |
 //! | [`truth`] | lesson truth: each lesson's verdicts over repeated runs (`--repeat`) |
@@ -29,6 +30,7 @@ pub mod probe;
 pub mod process;
 pub mod report;
 pub mod run;
+pub mod sampling;
 pub mod truth;
 
 pub use error::{error_chain, RunError};

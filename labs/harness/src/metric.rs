@@ -25,8 +25,19 @@ pub const METRICS: &[&str] = &[
     "server.cpu_us_per_request",
 ];
 
-/// A metric a lesson may compare: `counters.NAME`, one of [`METRICS`], or `by_name.REQUEST.METRIC` for one named
-/// request of a scenario (its `latency_us.*`, `service_us.*`, `requests` or `errors`).
+/// What a lesson may read of a sampled series (`timeline.series.NAME.FIELD`).
+pub const TIMELINE_FIELDS: &[&str] = &["min", "max", "last", "slope_per_s"];
+
+/// The series name of a `timeline.series.NAME.FIELD` metric, when it is one with a known field.
+pub fn timeline_series(metric: &str) -> Option<&str> {
+    let (name, field) = metric.strip_prefix("timeline.series.")?.rsplit_once('.')?;
+    (TIMELINE_FIELDS.contains(&field) && !name.is_empty() && !name.contains('.')).then_some(name)
+}
+
+/// A metric a lesson may compare: `counters.NAME`, one of [`METRICS`], `by_name.REQUEST.METRIC` for one named
+/// request of a scenario (its `latency_us.*`, `service_us.*`, `requests` or `errors`), or
+/// `timeline.series.NAME.FIELD` for a series the lab samples from `/metrics` (its `min`, `max`, `last` or
+/// `slope_per_s`).
 pub fn known_metric(metric: &str) -> bool {
     let per_request = |m: &str| {
         matches!(m, "requests" | "errors")
@@ -36,7 +47,10 @@ pub fn known_metric(metric: &str) -> bool {
         .strip_prefix("by_name.")
         .and_then(|rest| rest.split_once('.'))
         .map(|(_, m)| m);
-    metric.starts_with("counters.") || METRICS.contains(&metric) || named.is_some_and(per_request)
+    metric.starts_with("counters.")
+        || METRICS.contains(&metric)
+        || named.is_some_and(per_request)
+        || timeline_series(metric).is_some()
 }
 
 /// Reads a dotted metric (`latency_us.p99`, `counters.db_queries`) off a variant's result.

@@ -13,6 +13,7 @@ use crate::error::{within, Context, RunError};
 use crate::manifest::{Manifest, ModeKind, Profile, VariantSpec};
 use crate::process::{build_server, LabProcess};
 use crate::report::{RunReport, ServerSample, Skipped, VariantResult, SCHEMA};
+use crate::sampling::{Query, Sampling};
 
 /// Choices for a run; `Default` is the quick profile with every variant.
 #[derive(Debug, Clone)]
@@ -25,9 +26,30 @@ pub struct RunOptions {
     pub rate: Option<f64>,
     /// Replaces the profile's duration.
     pub duration: Option<Duration>,
+    /// `/metrics` queries to sample over each variant's run, beside the lab's own `[sampling]` (`--sample`).
+    pub sample: Vec<(String, Query)>,
+    /// Replaces the sampling interval (`--sample-every`).
+    pub sample_every: Option<Duration>,
 }
 
 impl RunOptions {
+    /// What to sample during the run: the lab's `[sampling]` series, then `--sample`'s (a name given twice takes
+    /// the command line's query); `None` when neither asks for anything.
+    pub fn sampling(&self, manifest: &Manifest) -> Option<Sampling> {
+        let mut sampling = manifest.sampling.clone().unwrap_or(Sampling {
+            every: crate::sampling::EVERY,
+            series: Vec::new(),
+        });
+        for (name, query) in &self.sample {
+            sampling.series.retain(|(n, _)| n != name);
+            sampling.series.push((name.clone(), query.clone()));
+        }
+        if let Some(every) = self.sample_every {
+            sampling.every = every;
+        }
+        (!sampling.series.is_empty()).then_some(sampling)
+    }
+
     /// Checks the options against a lab: the profile and every named variant exist, the rate is a positive number.
     /// Done before anything is built, so a typo costs nothing (and exits 2).
     pub fn validate<'m>(&self, manifest: &'m Manifest) -> Result<&'m Profile, RunError> {
@@ -67,6 +89,8 @@ impl Default for RunOptions {
             variants: Vec::new(),
             rate: None,
             duration: None,
+            sample: Vec::new(),
+            sample_every: None,
         }
     }
 }
@@ -100,6 +124,7 @@ pub fn run_lab(
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     on_event(Event::Building(&manifest.server));
     let binary = build_server(root, &manifest.package, &manifest.server)?;
+    let sampling = options.sampling(manifest);
 
     let mut results = Vec::new();
     let mut skipped = Vec::new();
@@ -125,7 +150,7 @@ pub fn run_lab(
         on_event(Event::Starting(&variant.name));
         let server =
             LabProcess::start(&binary, &variant.args, &env).map_err(within(|| format!("variant {}", variant.name)))?;
-        let result = measure(&server, variant, profile, options, on_event)
+        let result = measure(&server, variant, profile, options, sampling.as_ref(), on_event)
             .map_err(within(|| format!("variant {}", variant.name)))?;
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
@@ -176,6 +201,7 @@ fn measure(
     variant: &VariantSpec,
     profile: &Profile,
     options: &RunOptions,
+    sampling: Option<&Sampling>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<VariantResult, RunError> {
     let target = Target::parse(&format!("http://{}/", server.addr), false).context("the server's address")?;
@@ -186,7 +212,10 @@ fn measure(
     };
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let began = Instant::now();
-    let load = std::thread::scope(|scope| {
+    let (load, timeline) = std::thread::scope(|scope| {
+        // The sampler scrapes until its channel's sender is dropped, just after the load ends.
+        let (stop_sampling, stop) = std::sync::mpsc::channel::<()>();
+        let sampler = sampling.map(|s| scope.spawn(move || crate::sampling::sample(server.addr, s, stop)));
         let running = scope.spawn(|| lab_load_generator::run(&plan));
         while !running.is_finished() {
             on_event(Event::Loading {
@@ -198,9 +227,12 @@ fn measure(
             // Progress refresh interval, not synchronisation: `is_finished` decides when to stop.
             std::thread::sleep(Duration::from_millis(100));
         }
-        running.join().expect("the load generator panicked")
-    })
-    .context("the load generator")?;
+        let load = running.join().expect("the load generator panicked");
+        drop(stop_sampling);
+        let timeline = sampler.map(|s| s.join().expect("the /metrics sampler panicked"));
+        (load, timeline)
+    });
+    let load = load.context("the load generator")?;
     let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
     let stats = crate::probe::stats(server.addr).context("reading /stats after the run")?;
     Ok(VariantResult {
@@ -213,5 +245,6 @@ fn measure(
         },
         counters: stats.counters,
         notes: stats.notes,
+        timeline,
     })
 }

@@ -49,6 +49,8 @@ pub struct Manifest {
     pub lessons: Vec<Lesson>,
     /// Exercises on this lab.
     pub exercises: Vec<Exercise>,
+    /// `/metrics` series to sample during every run (`[sampling]`), if any.
+    pub sampling: Option<crate::sampling::Sampling>,
 }
 
 /// An exercise: the learner edits `starter`, graded by the test target `grader` and by the `gate` measured on
@@ -338,5 +340,38 @@ at_least = 2.0
             .unwrap_err()
             .to_string();
         assert!(e.contains("needs a [profile.quick]"), "{e}");
+    }
+
+    #[test]
+    fn sampling_is_checked_and_lessons_may_read_sampled_series() {
+        let sampled = format!(
+            "{GOOD}\n[sampling]\nevery = \"500ms\"\nseries = {{ rss = \"process_resident_memory_bytes\", lag = \"histogram_quantile(0.99, event_loop_lag_seconds)\" }}\n"
+        );
+        let m = parse(&sampled).unwrap();
+        let sampling = m.sampling.unwrap();
+        assert_eq!(sampling.every, std::time::Duration::from_millis(500));
+        let names: Vec<&str> = sampling.series.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["lag", "rss"]);
+
+        let e = parse(&sampled.replace("histogram_quantile(0.99,", "histogram_quantile(99,"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("labs/demo/lab.toml:27: [sampling]: series \"lag\"") && e.contains("between 0 and 1"),
+            "{e}"
+        );
+        let e = parse(&sampled.replace("500ms", "10ms")).unwrap_err().to_string();
+        assert!(
+            e.contains(":27: [sampling]: every") && e.contains("at least 100ms"),
+            "{e}"
+        );
+
+        let reads_rss = sampled.replace("latency_us.p99", "timeline.series.rss.slope_per_s");
+        assert!(parse(&reads_rss).is_ok());
+        let e = parse(&reads_rss.replace("rss.slope", "heap.slope"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":19: lesson reads the sampled series \"heap\""), "{e}");
+        assert!(parse(&reads_rss.replace("slope_per_s", "median")).is_err());
     }
 }

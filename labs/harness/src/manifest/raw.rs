@@ -22,6 +22,15 @@ pub(super) struct RawManifest {
     pub(super) lesson: Vec<Spanned<RawLesson>>,
     #[serde(default)]
     pub(super) exercise: Vec<Spanned<Exercise>>,
+    pub(super) sampling: Option<Spanned<RawSampling>>,
+}
+
+/// `[sampling]`: `every = "1s"`, `series = { name = "query", … }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSampling {
+    pub(super) every: Option<String>,
+    pub(super) series: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,9 @@ use lab_load_generator::scenario::line_of;
 use lab_load_generator::{parse_duration, Arrivals, RequestSpec, Scenario};
 use toml::Spanned;
 
-use super::raw::{RawLesson, RawManifest, RawProfile, RawVariant};
+use super::raw::{RawLesson, RawManifest, RawProfile, RawSampling, RawVariant};
+use crate::sampling::Sampling;
+
 use super::{known_metric, Exercise, Lesson, Manifest, ManifestError, ModeKind, Profile, VariantSpec, METRICS};
 
 /// The manifest's text and where it lives: what every validator needs to name a line.
@@ -49,7 +51,8 @@ pub(super) fn manifest(source: &Source) -> Result<Manifest, ManifestError> {
     let variants = variants(source, raw.variants)?;
     let baseline = baseline(source, raw.baseline, &variants)?;
     let profiles = profiles(source, raw.profile)?;
-    let lessons = lessons(source, raw.lesson, &variants)?;
+    let sampling = raw.sampling.map(|s| sampling(source, s)).transpose()?;
+    let lessons = lessons(source, raw.lesson, &variants, sampling.as_ref())?;
     let exercises = exercises(source, raw.exercise, &variants)?;
     let name = name(source, raw.name)?;
     Ok(Manifest {
@@ -64,7 +67,37 @@ pub(super) fn manifest(source: &Source) -> Result<Manifest, ManifestError> {
         profiles,
         lessons,
         exercises,
+        sampling,
     })
+}
+
+/// `[sampling]`: an interval of at least 100 ms, and queries that parse.
+fn sampling(source: &Source, raw: Spanned<RawSampling>) -> Result<Sampling, ManifestError> {
+    let line = source.line(&raw);
+    let raw = raw.into_inner();
+    let fail = |m: String| source.fail(line, format!("[sampling]: {m}"));
+    let every = raw
+        .every
+        .as_deref()
+        .map_or(Ok(crate::sampling::EVERY), parse_duration)
+        .map_err(fail)?;
+    if every < Duration::from_millis(100) {
+        return Err(fail(format!("every = {every:?} is too often: at least 100ms")));
+    }
+    if raw.series.is_empty() {
+        return Err(fail(
+            "list at least one series, e.g. series = { rss = \"process_resident_memory_bytes\" }".into(),
+        ));
+    }
+    let mut series = Vec::new();
+    for (name, text) in raw.series {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(fail(format!("series name {name:?}: letters, digits and _ only")));
+        }
+        let query = text.parse().map_err(|e| fail(format!("series {name:?}: {e}")))?;
+        series.push((name, query));
+    }
+    Ok(Sampling { every, series })
 }
 
 /// `variants = [...]`: unique names, sane overrides, `--variant <serves>` added here (never typed in `args`).
@@ -197,6 +230,7 @@ fn lessons(
     source: &Source,
     raw: Vec<Spanned<RawLesson>>,
     variants: &[VariantSpec],
+    sampling: Option<&Sampling>,
 ) -> Result<Vec<Lesson>, ManifestError> {
     let mut lessons = Vec::new();
     for l in raw {
@@ -213,10 +247,18 @@ fn lessons(
         }
         if !known_metric(&l.metric) {
             let message = format!(
-                "unknown metric {:?}; use counters.NAME, by_name.REQUEST.METRIC or one of {METRICS:?}",
+                "unknown metric {:?}; use counters.NAME, by_name.REQUEST.METRIC, timeline.series.NAME.FIELD or one of {METRICS:?}",
                 l.metric
             );
             return Err(source.fail(line, message));
+        }
+        if let Some(series) = crate::metric::timeline_series(&l.metric) {
+            if !sampling.is_some_and(|s| s.series.iter().any(|(name, _)| name == series)) {
+                return Err(source.fail(
+                    line,
+                    format!("lesson reads the sampled series {series:?}: add it to [sampling] series, so every run samples it"),
+                ));
+            }
         }
         if l.at_least <= 0.0 {
             return Err(source.fail(line, "at_least must be positive".into()));

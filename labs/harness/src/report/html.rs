@@ -1,9 +1,10 @@
 //! The HTML report: one self-contained file (no scripts, no network) that can be mailed, attached to a ticket or
-//! opened on a projector. Two SVG charts:
+//! opened on a projector. Its SVG charts:
 //!
 //! - the **latency percentile spectrum**: latency (log axis) against percentile, spread so that 90, 99, 99.9 and
 //!   99.99 are equally far apart — the tail is where the lessons are, and a linear axis would squash it;
-//! - **throughput over time**: responses per second, warm-up included, which shows stalls and warm-up effects.
+//! - **throughput over time**: responses per second, warm-up included, which shows stalls and warm-up effects;
+//! - and, when the run sampled the server's `/metrics`, one chart per sampled series (memory, lag, a rate).
 
 use std::fmt::Write;
 
@@ -82,6 +83,18 @@ pub fn render(report: &RunReport) -> String {
     page.push_str(&spectrum(report));
     page.push_str("<h2>Throughput over time</h2>");
     page.push_str(&throughput(report));
+    let names: std::collections::BTreeSet<&String> = report
+        .variants
+        .iter()
+        .filter_map(|v| v.timeline.as_ref())
+        .flat_map(|t| t.series.keys())
+        .collect();
+    if !names.is_empty() {
+        page.push_str("<h2>Sampled from /metrics</h2>");
+    }
+    for name in names {
+        page.push_str(&timeline(report, name));
+    }
     page.push_str("</body></html>\n");
     page
 }
@@ -212,9 +225,70 @@ pub fn throughput(report: &RunReport) -> String {
     svg
 }
 
-/// The smallest 1, 2, 2.5 or 5 × 10^k at or above `x`: round numbers for an axis.
+/// One sampled series (`[sampling]` or `--sample`) of every variant that has it, over the run, as one SVG with
+/// its query as the title.
+pub fn timeline(report: &RunReport, name: &str) -> String {
+    let runs: Vec<(usize, &str, &crate::sampling::Series)> = report
+        .variants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, v.name.as_str(), v.timeline.as_ref()?.series.get(name)?)))
+        .collect();
+    let Some((_, _, first)) = runs.first() else {
+        return String::new();
+    };
+    let points = runs.iter().flat_map(|(_, _, s)| s.points.iter());
+    let (end, peak) = points.fold((0f64, 0f64), |(t, v), p| (t.max(p[0]), v.max(p[1])));
+    let mut svg = format!(
+        "<h3>{} <small><code>{}</code></small></h3>",
+        esc(name),
+        esc(&first.query)
+    );
+    if peak <= 0.0 && end <= 0.0 {
+        svg.push_str("<p>No points.</p>");
+        return svg;
+    }
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let top = if peak > 0.0 { nice_ceiling(peak * 1.05) } else { 1.0 };
+    let x = |t: f64| LEFT + t / end.max(1.0) * pw;
+    let y = |v: f64| TOP + ph - v / top * ph;
+    let _ = write!(
+        svg,
+        "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{} over time\">",
+        esc(name)
+    );
+    for k in 0..=4 {
+        let v = top * k as f64 / 4.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#e0e0e0\"/><text x=\"{2:.1}\" y=\"{3:.1}\" text-anchor=\"end\">{4}</text>",
+            y(v),
+            LEFT + pw,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            esc(&first.human(v))
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">seconds since the load began</text>",
+        LEFT + pw / 2.0,
+        H - 6.0
+    );
+    for (i, variant, s) in runs {
+        series(&mut svg, i, variant, s.points.iter().map(|p| (x(p[0]), y(p[1]))));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The smallest 1, 2, 2.5 or 5 × 10^k at or above `x` (fractions included: a lag of 0.004 s): round numbers for
+/// an axis; 1 for nothing positive.
 fn nice_ceiling(x: f64) -> f64 {
-    let magnitude = 10f64.powf(x.max(1.0).log10().floor());
+    if x <= 0.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(x.log10().floor());
     [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * magnitude)
@@ -264,6 +338,8 @@ mod tests {
         assert_eq!(nice_ceiling(29_746.0), 50_000.0);
         assert_eq!(nice_ceiling(2_100.0), 2_500.0);
         assert_eq!(nice_ceiling(100.0), 100.0);
+        assert_eq!(nice_ceiling(0.0042), 0.005);
+        assert_eq!(nice_ceiling(0.0), 1.0);
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct VariantResult {
     /// The text in its `/stats` (a backend's name, a query plan): printed under the table.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub notes: BTreeMap<String, String>,
+    /// `/metrics` sampled over the run, when the lab or `--sample` asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::sampling::Timeline>,
 }
 
 /// The server process's resource use, from /proc.

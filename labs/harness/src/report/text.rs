@@ -132,7 +132,8 @@ impl RunReport {
         (header, rows)
     }
 
-    /// The lines under the table: invalid runs, skipped variants, lesson verdicts.
+    /// The lines under the table: invalid runs, the servers' notes, sampled time series, skipped variants,
+    /// lesson verdicts.
     pub fn verdicts(&self) -> String {
         let mut lines = Vec::new();
         for v in &self.variants {
@@ -144,6 +145,21 @@ impl RunReport {
             }
         }
         lines.extend(self.note_lines());
+        for v in &self.variants {
+            let Some(timeline) = &v.timeline else { continue };
+            for (name, series) in &timeline.series {
+                lines.push(format!("~ {} {name}: {}", v.name, series.summary()));
+            }
+            if timeline.scrape_errors > 0 {
+                lines.push(format!(
+                    "⚠ {}: {} of {} /metrics samples failed (first: {})",
+                    v.name,
+                    timeline.scrape_errors,
+                    timeline.scrape_errors + timeline.scrapes,
+                    timeline.first_error.as_deref().unwrap_or("?")
+                ));
+            }
+        }
         for s in &self.skipped {
             lines.push(format!("– {} skipped: {}", s.variant, s.reason));
         }
