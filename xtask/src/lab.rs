@@ -46,6 +46,10 @@ pub struct LabArgs {
     /// Time between /metrics samples (default 1s, or the lab's [sampling] every).
     #[arg(long, value_name = "DURATION", value_parser = parse_sample_every)]
     sample_every: Option<Duration>,
+    /// Start a private Prometheus (the `prometheus` executable: own port, temporary data, 1 s scrapes) for each
+    /// variant, and report the p99 its histogram_quantile computes beside the load generator's.
+    #[arg(long)]
+    prometheus: bool,
     /// Print the run report as JSON on stdout, and nothing else there (one lab, one run).
     #[arg(long, conflicts_with_all = ["all", "repeat"])]
     json: bool,
@@ -84,6 +88,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         sample: args.sample.clone(),
         sample_every: args.sample_every,
+        prometheus: args.prometheus,
     };
     // Every lab's options are checked before the first build: a typo in --variant costs nothing.
     for manifest in &chosen {

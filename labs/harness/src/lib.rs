@@ -14,6 +14,7 @@
 //! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
 //! | [`run`] | one lab run, variant by variant |
 //! | [`sampling`] | the server's `/metrics` sampled during a run: time series (memory, lag, rates) for the report |
+//! | [`prometheus`] | `--prometheus`: a private Prometheus scraping each variant, its p99 beside the generator's |
 //! | [`lessons`] | judging claims by ratios |
 //! | [`metric`] | the metric names a lesson may compare, and how each is read off a report |
 //! | [`truth`] | lesson truth: each lesson's verdicts over repeated runs (`--repeat`) |
@@ -28,6 +29,7 @@ pub mod manifest;
 pub mod metric;
 pub mod probe;
 pub mod process;
+pub mod prometheus;
 pub mod report;
 pub mod run;
 pub mod sampling;

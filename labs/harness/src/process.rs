@@ -69,10 +69,60 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, Ru
     )))
 }
 
+/// A child process the harness owns: registered for [`kill_all`], killed with its parent, and killed and reaped
+/// when dropped. Lab servers are one; the private Prometheus of `--prometheus` is another.
+#[derive(Debug)]
+pub struct OwnedChild {
+    child: Child,
+}
+
+impl OwnedChild {
+    /// Spawns `command` (at `nice 19`, dying with the harness) and registers it.
+    pub fn spawn(command: &mut Command) -> std::io::Result<OwnedChild> {
+        die_with_parent(command);
+        let child = command.spawn()?;
+        register(child.id());
+        Ok(OwnedChild { child })
+    }
+
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its exit status, if it has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// SIGTERM, then SIGKILL (by drop) if it has not exited within `grace`.
+    pub fn stop(mut self, grace: Duration) {
+        signal(self.id(), libc::SIGTERM);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if self.try_wait().is_some() {
+                return; // Drop unregisters it.
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Drop kills it.
+    }
+}
+
+impl Drop for OwnedChild {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        unregister(self.child.id());
+    }
+}
+
 /// A running lab server.
 #[derive(Debug)]
 pub struct LabProcess {
-    child: Child,
+    child: OwnedChild,
     /// Where it listens.
     pub addr: SocketAddr,
 }
@@ -87,13 +137,9 @@ impl LabProcess {
             .envs(env.iter().cloned())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        die_with_parent(&mut command);
-        let mut child = command
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        register(child.id());
+        let mut child = OwnedChild::spawn(&mut command).with_context(|| format!("starting {}", binary.display()))?;
         // Read stdout on a thread: the first line gives the address, later lines are drained so the pipe never fills.
-        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout = child.child.stdout.take().expect("stdout is piped");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut first = true;
@@ -111,7 +157,7 @@ impl LabProcess {
         let line = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(line) => line,
             Err(_) => {
-                let status = process.child.try_wait().ok().flatten();
+                let status = process.child.try_wait();
                 return Err(RunError::environment(format!(
                     "{} printed no `listening on ADDR` line (exit status: {status:?}; its error is above)",
                     binary.display()
@@ -145,26 +191,8 @@ impl LabProcess {
     }
 
     /// Asks the server to stop (SIGTERM: graceful), and kills it if it has not exited within `grace`.
-    pub fn stop(mut self, grace: Duration) {
-        signal(self.pid(), libc::SIGTERM);
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return; // Drop unregisters it.
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // Drop kills it.
-    }
-}
-
-impl Drop for LabProcess {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        unregister(self.child.id());
+    pub fn stop(self, grace: Duration) {
+        self.child.stop(grace);
     }
 }
 

@@ -12,6 +12,7 @@ use lab_load_generator::{Mode, Plan, Target};
 use crate::error::{within, Context, RunError};
 use crate::manifest::{Manifest, ModeKind, Profile, VariantSpec};
 use crate::process::{build_server, LabProcess};
+use crate::prometheus::PrivatePrometheus;
 use crate::report::{RunReport, ServerSample, Skipped, VariantResult, SCHEMA};
 use crate::sampling::{Query, Sampling};
 
@@ -30,6 +31,8 @@ pub struct RunOptions {
     pub sample: Vec<(String, Query)>,
     /// Replaces the sampling interval (`--sample-every`).
     pub sample_every: Option<Duration>,
+    /// A private Prometheus scrapes each variant; its p99 goes beside the generator's (`--prometheus`).
+    pub prometheus: bool,
 }
 
 impl RunOptions {
@@ -53,6 +56,9 @@ impl RunOptions {
     /// Checks the options against a lab: the profile and every named variant exist, the rate is a positive number.
     /// Done before anything is built, so a typo costs nothing (and exits 2).
     pub fn validate<'m>(&self, manifest: &'m Manifest) -> Result<&'m Profile, RunError> {
+        if self.prometheus && crate::prometheus::installed().is_none() {
+            return Err(RunError::BadInput(crate::prometheus::NOT_INSTALLED.into()));
+        }
         if let Some(rate) = self.rate {
             if !(rate > 0.0 && rate.is_finite()) {
                 return Err(RunError::BadInput(format!(
@@ -91,6 +97,7 @@ impl Default for RunOptions {
             duration: None,
             sample: Vec::new(),
             sample_every: None,
+            prometheus: false,
         }
     }
 }
@@ -210,6 +217,10 @@ fn measure(
         Mode::FixedRate { phases } => phases.iter().map(|p| p.duration).sum(),
         Mode::Closed { warmup, duration } => *warmup + *duration,
     };
+    let prometheus = options
+        .prometheus
+        .then(|| PrivatePrometheus::start(server.addr))
+        .transpose()?;
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let began = Instant::now();
     let (load, timeline) = std::thread::scope(|scope| {
@@ -232,9 +243,12 @@ fn measure(
         let timeline = sampler.map(|s| s.join().expect("the /metrics sampler panicked"));
         (load, timeline)
     });
+    let ended = SystemTime::now();
     let load = load.context("the load generator")?;
     let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
     let stats = crate::probe::stats(server.addr).context("reading /stats after the run")?;
+    let measured = Duration::from_secs_f64(load.load.duration_s);
+    let prometheus = prometheus.map(|p| p.reading(ended, measured)).transpose()?;
     Ok(VariantResult {
         name: variant.name.clone(),
         load,
@@ -246,5 +260,6 @@ fn measure(
         counters: stats.counters,
         notes: stats.notes,
         timeline,
+        prometheus,
     })
 }

@@ -79,6 +79,14 @@ pub fn render(report: &RunReport) -> String {
     for s in &report.skipped {
         let _ = write!(page, "<p>{} skipped: {}</p>", esc(&s.variant), esc(&s.reason));
     }
+    let prometheus = report.prometheus_lines();
+    if !prometheus.is_empty() {
+        page.push_str("<h2>What Prometheus saw</h2><ul>");
+        for line in prometheus {
+            let _ = write!(page, "<li>{}</li>", esc(&line));
+        }
+        page.push_str("</ul><p>Prometheus answers from the server's bucket counts, interpolating inside a bucket; the generator times every request from its intended send. See the metrics chapter for why they differ.</p>");
+    }
     page.push_str("<h2>Latency by percentile</h2>");
     page.push_str(&spectrum(report));
     page.push_str("<h2>Throughput over time</h2>");

@@ -79,6 +79,9 @@ pub struct VariantResult {
     /// `/metrics` sampled over the run, when the lab or `--sample` asked for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<crate::sampling::Timeline>,
+    /// What a private Prometheus computed from the server's buckets (`--prometheus`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<crate::prometheus::PrometheusReading>,
 }
 
 /// The server process's resource use, from /proc.

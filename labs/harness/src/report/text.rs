@@ -160,6 +160,7 @@ impl RunReport {
                 ));
             }
         }
+        lines.extend(self.prometheus_lines());
         for s in &self.skipped {
             lines.push(format!("– {} skipped: {}", s.variant, s.reason));
         }
@@ -170,6 +171,31 @@ impl RunReport {
             lines.push(gate.line());
         }
         lines.join("\n")
+    }
+
+    /// Per variant, Prometheus's p99 beside the generator's (`--prometheus`).
+    pub fn prometheus_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for v in &self.variants {
+            let Some(p) = &v.prometheus else { continue };
+            lines.push(match p.p99_us {
+                Some(us) => format!(
+                    "◇ {}: Prometheus p99 {} (histogram_quantile over the last {} s, {} scrapes); the generator's p99 {} from the intended send, {} from the send",
+                    v.name,
+                    human_us(us.round() as u64),
+                    p.window_s,
+                    p.scrapes,
+                    human_us(v.load.latency_us.p99),
+                    human_us(v.load.service_us.p99),
+                ),
+                None => format!(
+                    "◇ {}: no Prometheus p99: {}",
+                    v.name,
+                    p.note.as_deref().unwrap_or("no answer")
+                ),
+            });
+        }
+        lines
     }
 
     /// The servers' notes: one line for a note every variant shares (`· all variants: backend = sqlite`), one
