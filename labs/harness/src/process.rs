@@ -180,14 +180,15 @@ impl LabProcess {
         self.child.id()
     }
 
-    /// CPU seconds the server has used so far.
+    /// CPU seconds the server has used so far: its process tree's (a clustered server's workers included, and
+    /// the ones it has replaced).
     pub fn cpu_seconds(&self) -> Option<f64> {
-        lab_load_generator::proc_stat::process_cpu_time(self.pid()).map(|d| d.as_secs_f64())
+        lab_load_generator::proc_stat::tree_cpu_time(self.pid()).map(|d| d.as_secs_f64())
     }
 
-    /// The server's peak resident memory so far.
+    /// The server's peak resident memory so far, summed over its process tree.
     pub fn rss_peak_bytes(&self) -> Option<u64> {
-        lab_load_generator::proc_stat::peak_rss_bytes(self.pid())
+        lab_load_generator::proc_stat::tree_peak_rss_bytes(self.pid())
     }
 
     /// Asks the server to stop (SIGTERM: graceful), and kills it if it has not exited within `grace`.

@@ -200,6 +200,10 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
     plan.threads = profile.threads.min(plan.connections);
     plan.slo = profile.slo;
     plan.arrivals = profile.arrivals;
+    plan.new_connection_per_request = variant.new_connection.unwrap_or(profile.new_connection);
+    if let Some(timeout) = variant.timeout.or(profile.timeout) {
+        plan.timeout = timeout;
+    }
     plan
 }
 

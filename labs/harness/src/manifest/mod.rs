@@ -107,6 +107,10 @@ pub struct VariantSpec {
     pub requests: Option<Vec<RequestSpec>>,
     /// Run only when named with `--variant` (e.g. `exercise`, which runs the learner's unfinished code).
     pub on_demand: bool,
+    /// Overrides the profile's `new_connection`.
+    pub new_connection: Option<bool>,
+    /// Overrides the profile's request timeout.
+    pub timeout: Option<Duration>,
 }
 
 /// Open or closed model.
@@ -144,6 +148,13 @@ pub struct Profile {
     /// How arrivals are spaced at a fixed rate: `arrivals = "poisson"` for random arrivals (the same in every run and
     /// every variant), even spacing by default.
     pub arrivals: Arrivals,
+    /// A new TCP connection for every request (`new_connection = true`), so whatever spreads connections over a
+    /// server's processes (the kernel, a primary) decides for every request, as with clients that do not keep
+    /// connections alive.
+    pub new_connection: bool,
+    /// How long a request may take before it counts as a `timeout` error (`timeout = "1s"`; the generator's
+    /// default, 10 s, otherwise).
+    pub timeout: Option<Duration>,
 }
 
 /// Which way is better for a metric.

@@ -49,6 +49,8 @@ pub(super) struct RawVariant {
     pub(super) path: Option<String>,
     #[serde(default)]
     pub(super) on_demand: bool,
+    pub(super) new_connection: Option<bool>,
+    pub(super) timeout: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +72,9 @@ pub(super) struct RawProfile {
     pub(super) slo: Option<String>,
     #[serde(default)]
     pub(super) arrivals: Option<String>,
+    #[serde(default)]
+    pub(super) new_connection: bool,
+    pub(super) timeout: Option<String>,
 }
 
 fn one() -> usize {

@@ -126,6 +126,10 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
             Some(path) => Some(vec![RequestSpec::get(path).map_err(|e| fail(e.to_string()))?]),
             None => None,
         };
+        let timeout = v.timeout.as_deref().map(parse_duration).transpose().map_err(fail)?;
+        if timeout.is_some_and(|t| t.is_zero()) {
+            return Err(fail("timeout must be more than zero".into()));
+        }
         let mut args = vec!["--variant".to_string(), v.serves.unwrap_or_else(|| v.name.clone())];
         args.extend(v.args);
         variants.push(VariantSpec {
@@ -137,6 +141,8 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
             requires_env: v.requires_env,
             requests,
             on_demand: v.on_demand,
+            new_connection: v.new_connection,
+            timeout,
         });
     }
     if variants.is_empty() {
@@ -179,6 +185,10 @@ fn profiles(
         if slo.is_some_and(|s| s.is_zero()) {
             return Err(fail("slo must be more than zero".into()));
         }
+        let timeout = p.timeout.as_deref().map(parse_duration).transpose().map_err(fail)?;
+        if timeout.is_some_and(|t| t.is_zero()) {
+            return Err(fail("timeout must be more than zero".into()));
+        }
         if duration.is_zero() {
             return Err(fail("duration must be more than zero".into()));
         }
@@ -216,6 +226,8 @@ fn profiles(
             requests,
             slo,
             arrivals,
+            new_connection: p.new_connection,
+            timeout,
         };
         profiles.insert(name, profile);
     }

@@ -1,0 +1,223 @@
+//! The cluster as a learner runs it: the real binary, a primary and two workers, driven over fresh TCP connections
+//! so that the distribution decides for every request. Counters are asserted exactly; nothing here is timed.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process, killed (with its workers, which leave when their primary is gone) when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lab-clustering"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+    let server = Server { child, addr };
+    eventually("the cluster to be ready", || get(server.addr, "/healthz").0 == 200);
+    server
+}
+
+/// One request on a new connection: (status, body); status 0 when the connection failed.
+fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: lab\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
+}
+
+fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    request(addr, "GET", path)
+}
+
+fn stats(addr: SocketAddr) -> serde_json::Value {
+    let (status, body) = get(addr, "/stats");
+    serde_json::from_str(&body).unwrap_or_else(|_| panic!("/stats answered {status}: {body:?}"))
+}
+
+/// `/stats`, or `None` while a worker is being replaced (the connection may reach the one that died).
+fn stats_if_up(addr: SocketAddr) -> Option<serde_json::Value> {
+    serde_json::from_str(&get(addr, "/stats").1).ok()
+}
+
+/// CPU clock ticks `pid` has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+}
+
+/// Polls `ok` until it holds (probing, not sleeping for a guessed time); panics after 10 s.
+fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("waited 10 s for {what}");
+}
+
+/// Live child processes of `pid`, from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+            after.split_whitespace().nth(1) == Some(&pid.to_string())
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+#[test]
+fn a_limit_kept_per_worker_admits_once_per_worker_and_the_primary_keeps_it_exact() {
+    for (state, admitted) in [("local", 6), ("primary", 3)] {
+        let server = start(&[
+            "--variant",
+            "round-robin",
+            "--workers",
+            "2",
+            "--state",
+            state,
+            "--limit",
+            "3",
+        ]);
+        // Round-robin hands the 40 connections out in turn: 20 reach each worker, each over the limit.
+        let statuses: Vec<u16> = (0..40).map(|_| get(server.addr, "/limited/k").0).collect();
+        let s = stats(server.addr);
+        assert_eq!(s["admitted"], admitted, "--state {state}: {s}");
+        assert_eq!(s["rejected"], 40 - admitted, "--state {state}: {s}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40 - admitted);
+        assert_eq!(s["workers"], 2);
+    }
+}
+
+#[test]
+fn a_session_kept_per_worker_is_found_by_half_the_reads() {
+    for (state, found) in [("local", 5), ("primary", 10)] {
+        let server = start(&["--variant", "round-robin", "--workers", "2", "--state", state]);
+        assert_eq!(request(server.addr, "POST", "/login/ada").0, 204);
+        // Ten reads on ten new connections alternate between the workers: with per-process sessions only the
+        // five that reach the worker where ada logged in find her.
+        let statuses: Vec<u16> = (0..10).map(|_| get(server.addr, "/me/ada").0).collect();
+        let s = stats(server.addr);
+        assert_eq!(s["sessions_found"], found, "--state {state}: {statuses:?} {s}");
+        assert_eq!(s["sessions_missing"], 10 - found, "--state {state}: {s}");
+    }
+}
+
+#[test]
+fn a_killed_worker_is_replaced_and_counted() {
+    for variant in ["reuseport", "shared-listener", "round-robin"] {
+        let server = start(&["--variant", variant, "--workers", "2"]);
+        let workers = children(server.child.id());
+        assert_eq!(workers.len(), 2, "{variant}: {workers:?}");
+        Command::new("kill")
+            .args(["-9", &workers[0].to_string()])
+            .status()
+            .unwrap();
+        eventually("the replacement to serve", || {
+            stats_if_up(server.addr).is_some_and(|s| s["restarts"] == 1) && get(server.addr, "/healthz").0 == 200
+        });
+        let now = children(server.child.id());
+        assert_eq!(now.len(), 2, "{variant}: {now:?}");
+        assert!(!now.contains(&workers[0]), "{variant}: the killed worker is gone");
+        assert_eq!(get(server.addr, "/ping"), (200, "pong".into()));
+    }
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish_and_leaves_no_process() {
+    let mut server = start(&["--variant", "round-robin", "--workers", "2", "--rounds", "3000000"]);
+    let workers = children(server.child.id());
+    let addr = server.addr;
+    let before: Vec<u64> = workers.iter().map(|w| cpu_ticks(*w)).collect();
+    let slow = std::thread::spawn(move || get(addr, "/work"));
+    // The request is in flight once a worker is busy hashing (a fifth of a second of CPU).
+    eventually("the request to be in flight", || {
+        workers.iter().zip(&before).any(|(w, b)| cpu_ticks(*w) > b + 20)
+    });
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    let (status, body) = slow.join().unwrap();
+    assert_eq!(status, 200, "the in-flight request finished: {body}");
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "{exit}");
+    eventually("every worker to exit", || workers.iter().all(|w| !alive(*w)));
+}
+
+#[test]
+fn workers_leave_when_their_primary_is_killed() {
+    let mut server = start(&["--variant", "reuseport", "--workers", "2"]);
+    let workers = children(server.child.id());
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    eventually("the orphaned workers to exit", || workers.iter().all(|w| !alive(*w)));
+}
+
+#[test]
+fn bad_flags_and_a_port_in_use_are_named() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lab-clustering"))
+        .args(["--variant", "reuseport", "--workers", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--workers"), "{stderr}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_lab-clustering"))
+        .args(["--variant", "shared-listener", "--port", &port])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+}
