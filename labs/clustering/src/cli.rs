@@ -64,17 +64,43 @@ impl LabServer for Cli {
     }
 
     async fn app(self, variant: Variant) -> anyhow::Result<App> {
+        // Keys of this run only: a second run must not find the first one's counts.
+        let redis = match self.state {
+            StateMode::Redis => {
+                let url = std::env::var("REDIS_URL")
+                    .map_err(|_| anyhow::anyhow!("--state redis needs REDIS_URL (e.g. redis://127.0.0.1:6379)"))?;
+                let started = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                Some((
+                    url,
+                    format!("clustering:{}:{}", std::process::id(), started.as_millis()),
+                ))
+            }
+            _ => None,
+        };
         let distribution = match variant {
             Variant::Single | Variant::MultiThread => {
-                let service = Service {
-                    counters: Counters::new(COUNTERS),
-                    shared: Shared::Local(crate::state::State::new(self.limit, self.window)),
-                    primary: None,
-                    rounds: self.rounds,
-                };
                 if self.stall_after.is_some() {
                     anyhow::bail!("--stall-after freezes a cluster's worker 0: use it with a cluster variant");
                 }
+                let shared = match (self.state, redis) {
+                    (StateMode::Redis, Some((url, prefix))) => Shared::Redis(
+                        crate::redis_state::RedisState::connect(&url, prefix, self.limit, self.window).await?,
+                    ),
+                    (StateMode::Primary, _) => {
+                        anyhow::bail!(
+                            "--state primary keeps state in a cluster's primary: use it with a cluster variant"
+                        )
+                    }
+                    _ => Shared::Local(crate::state::State::new(self.limit, self.window)),
+                };
+                let service = Service {
+                    counters: Counters::new(COUNTERS),
+                    shared,
+                    primary: None,
+                    rounds: self.rounds,
+                };
                 return Ok(app(Arc::new(service)).into());
             }
             Variant::SharedListener => Distribution::SharedListener,
@@ -90,6 +116,7 @@ impl LabServer for Cli {
             distribution,
             addr: ([127, 0, 0, 1], 0).into(),
             state: self.state,
+            redis,
             limit: self.limit,
             window_ms: self.window.as_millis() as u64,
             rounds: self.rounds,

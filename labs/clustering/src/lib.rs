@@ -17,6 +17,7 @@
 //! | [`cli`] | flags and variants |
 //! | [`server`] | the routes every process serves (`fn app`) |
 //! | [`state`] | the rate limit and the sessions, in one process's memory |
+//! | [`redis_state`] | the same in Redis (`--state redis`), shared by every worker |
 //! | [`primary`] | starting, replacing and stopping workers; distribution; the cluster's `/stats` |
 //! | [`worker`] | one worker process: how it gets connections, its IPC |
 //! | [`ipc`] | the messages between primary and workers |
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod fds;
 pub mod ipc;
 pub mod primary;
+pub mod redis_state;
 pub mod server;
 pub mod state;
 pub mod work;

@@ -94,6 +94,7 @@ pub async fn run(workers: usize, config: WorkerConfig, listener: TcpListener) ->
     Ok(())
 }
 
+// ANCHOR: supervise
 /// Keeps worker `index` running: starts it, and when it exits without being asked to, counts a restart and
 /// starts another.
 async fn supervise(cluster: Arc<Cluster>, index: usize, mut stop: watch::Receiver<bool>) {
@@ -130,6 +131,7 @@ async fn supervise(cluster: Arc<Cluster>, index: usize, mut stop: watch::Receive
         tokio::time::sleep(RESTART_PAUSE).await;
     }
 }
+// ANCHOR_END: supervise
 
 /// Starts worker `index`: this binary again, with its configuration in the environment and its descriptors at
 /// fixed numbers ([`fds`]).
@@ -254,6 +256,7 @@ impl Cluster {
     }
 }
 
+// ANCHOR: hand_out
 /// `round-robin`: accepts every connection and passes it to the next worker that is up, as Node's primary does.
 /// The worker gets its own copy of the descriptor; the primary closes its copy at once.
 async fn hand_out(cluster: Arc<Cluster>, listener: TcpListener) {
@@ -278,3 +281,4 @@ async fn hand_out(cluster: Arc<Cluster>, listener: TcpListener) {
         }
     }
 }
+// ANCHOR_END: hand_out

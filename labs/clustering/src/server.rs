@@ -41,6 +41,8 @@ pub enum Shared {
     Local(crate::state::State),
     /// In the primary's, asked over IPC.
     Primary(Peer),
+    /// In Redis, shared by every worker (and every machine).
+    Redis(crate::redis_state::RedisState),
 }
 
 /// What the handlers share.
@@ -88,6 +90,7 @@ async fn limited(State(s): State<Arc<Service>>, Path(key): Path<String>) -> Resp
             .ask(ASK_PRIMARY, |id| Message::Admit { id, key })
             .await
             .and_then(|v| v.as_bool()),
+        Shared::Redis(redis) => redis.admit(&key).await,
     };
     match admitted {
         Some(true) => {
@@ -113,6 +116,7 @@ async fn login(State(s): State<Arc<Service>>, Path(user): Path<String>) -> Respo
             .ask(ASK_PRIMARY, |id| Message::Login { id, user })
             .await
             .is_some(),
+        Shared::Redis(redis) => redis.login(&user).await,
     };
     if !done {
         return primary_unavailable();
@@ -129,6 +133,7 @@ async fn me(State(s): State<Arc<Service>>, Path(user): Path<String>) -> Response
             .ask(ASK_PRIMARY, |id| Message::Session { id, user: user.clone() })
             .await
             .and_then(|v| v.as_bool()),
+        Shared::Redis(redis) => redis.has_session(&user).await,
     };
     match found {
         Some(true) => {
@@ -164,5 +169,9 @@ async fn healthz(State(s): State<Arc<Service>>) -> Response {
 }
 
 fn primary_unavailable() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, "the primary did not answer\n").into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the shared state (the primary or Redis) did not answer\n",
+    )
+        .into_response()
 }

@@ -5,7 +5,8 @@
 //!   a limit of L requests per window becomes N × L, one allowance per worker. The bug every first cluster has.
 //! - `--state primary`: the workers ask the primary, which keeps the one copy (Node: `process.send` to the primary
 //!   and a reply). Exact, at the cost of a round trip per request through one process.
-//! - (A shared store such as Redis is the production answer: the caching lab's layered variant uses one.)
+//! - `--state redis`: the production answer, a shared store every worker and every machine sees
+//!   ([`crate::redis_state`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

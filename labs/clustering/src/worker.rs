@@ -40,6 +40,8 @@ pub enum StateMode {
     Local,
     /// The primary's, over IPC.
     Primary,
+    /// Redis at `REDIS_URL`.
+    Redis,
 }
 
 /// What a worker is told by its primary.
@@ -53,6 +55,8 @@ pub struct WorkerConfig {
     pub addr: SocketAddr,
     /// Where state lives.
     pub state: StateMode,
+    /// With `--state redis`: the Redis URL and the prefix of this cluster's keys.
+    pub redis: Option<(String, String)>,
     /// Rate limit per key per window.
     pub limit: u32,
     /// The window, ms.
@@ -105,6 +109,14 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
             Duration::from_millis(config.window_ms),
         )),
         StateMode::Primary => Shared::Primary(primary.clone()),
+        StateMode::Redis => {
+            let (url, prefix) = config
+                .redis
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--state redis without a URL"))?;
+            let window = Duration::from_millis(config.window_ms);
+            Shared::Redis(crate::redis_state::RedisState::connect(&url, prefix, config.limit, window).await?)
+        }
     };
     let service = Arc::new(Service {
         counters: Counters::new(COUNTERS),
@@ -179,6 +191,7 @@ async fn obey(
     std::process::exit(0);
 }
 
+// ANCHOR: reuseport
 /// A listening socket of its own on the shared port: SO_REUSEPORT lets every worker bind the same address, and the
 /// kernel spreads new connections over the sockets by a hash of their addresses and ports.
 fn bind_reuseport(addr: SocketAddr) -> std::io::Result<TcpListener> {
@@ -190,6 +203,7 @@ fn bind_reuseport(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(1024)?;
     TcpListener::from_std(socket.into())
 }
+// ANCHOR_END: reuseport
 
 /// Connections handed over by the primary, one per datagram with its descriptor attached (SCM_RIGHTS), served as
 /// if this worker had accepted them.

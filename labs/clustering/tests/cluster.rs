@@ -150,6 +150,41 @@ fn a_session_kept_per_worker_is_found_by_half_the_reads() {
     }
 }
 
+/// `--state redis` against the Redis at `REDIS_URL` (CI starts one); skipped, saying why, without it.
+#[test]
+fn in_redis_the_limit_and_the_sessions_are_the_clusters() {
+    if std::env::var_os("REDIS_URL").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set REDIS_URL (.ci/run starts redis-server)"
+        );
+        eprintln!("skipped: REDIS_URL is not set");
+        return;
+    }
+    let server = start(&[
+        "--variant",
+        "round-robin",
+        "--workers",
+        "2",
+        "--state",
+        "redis",
+        "--limit",
+        "3",
+    ]);
+    for _ in 0..40 {
+        get(server.addr, "/limited/k");
+    }
+    assert_eq!(request(server.addr, "POST", "/login/ada").0, 204);
+    let found = (0..10).filter(|_| get(server.addr, "/me/ada").0 == 200).count();
+    let s = stats(server.addr);
+    assert_eq!(
+        (s["admitted"].as_u64(), s["rejected"].as_u64()),
+        (Some(3), Some(37)),
+        "{s}"
+    );
+    assert_eq!(found, 10, "{s}");
+}
+
 #[test]
 fn a_killed_worker_is_replaced_and_counted() {
     for variant in ["reuseport", "shared-listener", "round-robin"] {
