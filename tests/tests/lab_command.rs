@@ -188,3 +188,33 @@ fn without_redis_url_the_layered_variant_is_skipped_with_the_reason() {
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("layered skipped: REDIS_URL is not set"), "{stdout}");
 }
+
+/// A server that dies during its run (the clustering lab's crash drill) is a result, not a failed run: its
+/// requests fail, the report says it exited, and the other variants and lessons go on.
+#[test]
+fn a_server_that_dies_mid_run_is_reported_not_fatal() {
+    let output = run_xtask(&[
+        "lab",
+        "clustering",
+        "--variant",
+        "single-crash",
+        "--duration",
+        "4s",
+        "--json",
+    ]);
+    let (stdout, stderr) = texts(&output);
+    assert!(matches!(output.status.code(), Some(0 | 3)), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let variant = &report["variants"][0];
+    assert!(
+        variant["notes"]["server"]
+            .as_str()
+            .unwrap()
+            .contains("exited during the run"),
+        "{variant}"
+    );
+    assert!(
+        variant["errors"].as_u64().unwrap() > 0,
+        "the requests after the crash failed: {variant}"
+    );
+}

@@ -33,6 +33,10 @@ pub struct Cli {
     /// How long the freeze lasts.
     #[arg(long, value_parser = humantime::parse_duration, requires = "stall_after")]
     stall_for: Option<Duration>,
+    /// Crash this long after start, as an uncaught exception would: the process (`single`, `multi-thread`) or a
+    /// cluster's worker 0 exits at once, dropping whatever it was serving.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    crash_after: Option<Duration>,
 }
 
 /// One process or a cluster, and how a cluster's connections are spread.
@@ -84,6 +88,9 @@ impl LabServer for Cli {
                 if self.stall_after.is_some() {
                     anyhow::bail!("--stall-after freezes a cluster's worker 0: use it with a cluster variant");
                 }
+                if let Some(after) = self.crash_after {
+                    tokio::spawn(crate::worker::crash_after(after));
+                }
                 let shared = match (self.state, redis) {
                     (StateMode::Redis, Some((url, prefix))) => Shared::Redis(
                         crate::redis_state::RedisState::connect(&url, prefix, self.limit, self.window).await?,
@@ -124,6 +131,7 @@ impl LabServer for Cli {
                 .stall_after
                 .zip(self.stall_for)
                 .map(|(after, length)| (after.as_millis() as u64, length.as_millis() as u64)),
+            crash_ms: self.crash_after.map(|d| d.as_millis() as u64),
         };
         Ok(App::Custom(Box::new(move |listener| {
             Box::pin(async move { crate::primary::run(workers, config, listener).await.map_err(Into::into) })

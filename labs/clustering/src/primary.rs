@@ -50,6 +50,10 @@ pub struct Cluster {
     slots: Mutex<Vec<Option<Arc<Slot>>>>,
     ready: Mutex<HashSet<usize>>,
     restarts: AtomicU64,
+    /// When each slot's worker died, until its replacement says it serves.
+    down_since: Mutex<Vec<Option<std::time::Instant>>>,
+    /// How long the last replacement took, from the death to the new worker's `ready`.
+    replaced_in_ms: AtomicU64,
     state: State,
     /// The listening socket the workers inherit (`shared-listener`).
     listener: Option<std::net::TcpListener>,
@@ -76,6 +80,8 @@ pub async fn run(workers: usize, config: WorkerConfig, listener: TcpListener) ->
         slots: Mutex::new(vec![None; workers]),
         ready: Mutex::default(),
         restarts: AtomicU64::new(0),
+        down_since: Mutex::new(vec![None; workers]),
+        replaced_in_ms: AtomicU64::new(0),
         listener: inherited,
         next: AtomicUsize::new(0),
     });
@@ -128,6 +134,7 @@ async fn supervise(cluster: Arc<Cluster>, index: usize, mut stop: watch::Receive
             return;
         }
         cluster.restarts.fetch_add(1, Ordering::Relaxed);
+        cluster.down_since.lock().unwrap()[index] = Some(std::time::Instant::now());
         tokio::time::sleep(RESTART_PAUSE).await;
     }
 }
@@ -140,6 +147,7 @@ fn start_worker(cluster: &Arc<Cluster>, index: usize, first: bool) -> anyhow::Re
     config.index = index;
     if !(first && index == 0) {
         config.stall_ms = None;
+        config.crash_ms = None;
     }
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     let mut mappings = vec![FdMapping {
@@ -194,6 +202,11 @@ async fn answer(
         match message {
             Message::Ready { .. } => {
                 cluster.ready.lock().unwrap().insert(index);
+                if let Some(died) = cluster.down_since.lock().unwrap()[index].take() {
+                    cluster
+                        .replaced_in_ms
+                        .store(died.elapsed().as_millis() as u64, Ordering::Relaxed);
+                }
             }
             Message::Admit { id, key } => reply(id, cluster.state.admit(&key).into()),
             Message::Login { id, user } => {
@@ -217,7 +230,7 @@ async fn answer(
 impl Cluster {
     /// Every live worker's counters added up, plus the cluster's own: `workers`, `workers_reporting` (a worker
     /// busy on the CPU for over a second cannot answer, as a blocked Node.js worker cannot answer `process.send`),
-    /// `restarts`, and `busiest_worker_share` (the largest share of the requests one worker served: 0.5 is an even
+    /// `restarts`, `replaced_in_ms` (from the last death to its replacement serving), and `busiest_worker_share` (the largest share of the requests one worker served: 0.5 is an even
     /// split of two).
     async fn stats(&self) -> Value {
         let peers: Vec<Peer> = self
@@ -248,6 +261,7 @@ impl Cluster {
         stats["workers"] = self.workers.into();
         stats["workers_reporting"] = served.len().into();
         stats["restarts"] = self.restarts.load(Ordering::Relaxed).into();
+        stats["replaced_in_ms"] = self.replaced_in_ms.load(Ordering::Relaxed).into();
         let all: u64 = served.iter().sum();
         let busiest = served.iter().max().copied().unwrap_or(0);
         let share = if all == 0 { 0.0 } else { busiest as f64 / all as f64 };

@@ -66,6 +66,16 @@ pub struct WorkerConfig {
     /// Freeze this worker's event loop `(after, for)` ms after it starts — a stuck worker (a long synchronous
     /// loop, a blocking call) — only in the first incarnation of worker 0.
     pub stall_ms: Option<(u64, u64)>,
+    /// Crash this many ms after start (only the first incarnation of worker 0).
+    pub crash_ms: Option<u64>,
+}
+
+/// Sleeps `after`, then ends the process at once with status 1 — no drain, no goodbye to the primary: what an
+/// uncaught exception does to a Node.js process. Connections it held are reset; requests in flight are lost.
+pub async fn crash_after(after: Duration) {
+    tokio::time::sleep(after).await;
+    eprintln!("crashing on purpose (--crash-after {after:?})");
+    std::process::exit(1);
 }
 
 /// The worker's `main` when this process was started as a worker ([`ENV`] is set); `None` otherwise.
@@ -133,6 +143,9 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
             // Blocks the only thread of this runtime: nothing else in this worker runs meanwhile.
             std::thread::sleep(Duration::from_millis(length));
         });
+    }
+    if let Some(after) = config.crash_ms {
+        tokio::spawn(crash_after(Duration::from_millis(after)));
     }
     let router = lab_kit::telemetry::instrument(app(service));
     let stop = async move {

@@ -180,6 +180,11 @@ impl LabProcess {
         self.child.id()
     }
 
+    /// How the server exited, if it has.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait()
+    }
+
     /// CPU seconds the server has used so far: its process tree's (a clustered server's workers included, and
     /// the ones it has replaced).
     pub fn cpu_seconds(&self) -> Option<f64> {

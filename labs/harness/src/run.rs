@@ -155,9 +155,9 @@ pub fn run_lab(
             }
         }
         on_event(Event::Starting(&variant.name));
-        let server =
+        let mut server =
             LabProcess::start(&binary, &variant.args, &env).map_err(within(|| format!("variant {}", variant.name)))?;
-        let result = measure(&server, variant, profile, options, sampling.as_ref(), on_event)
+        let result = measure(&mut server, variant, profile, options, sampling.as_ref(), on_event)
             .map_err(within(|| format!("variant {}", variant.name)))?;
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
@@ -208,7 +208,7 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
 }
 
 fn measure(
-    server: &LabProcess,
+    server: &mut LabProcess,
     variant: &VariantSpec,
     profile: &Profile,
     options: &RunOptions,
@@ -227,10 +227,11 @@ fn measure(
         .transpose()?;
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let began = Instant::now();
+    let addr = server.addr;
     let (load, timeline) = std::thread::scope(|scope| {
         // The sampler scrapes until its channel's sender is dropped, just after the load ends.
         let (stop_sampling, stop) = std::sync::mpsc::channel::<()>();
-        let sampler = sampling.map(|s| scope.spawn(move || crate::sampling::sample(server.addr, s, stop)));
+        let sampler = sampling.map(|s| scope.spawn(move || crate::sampling::sample(addr, s, stop)));
         let running = scope.spawn(|| lab_load_generator::run(&plan));
         while !running.is_finished() {
             on_event(Event::Loading {
@@ -250,7 +251,20 @@ fn measure(
     let ended = SystemTime::now();
     let load = load.context("the load generator")?;
     let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
-    let stats = crate::probe::stats(server.addr).context("reading /stats after the run")?;
+    let stats = match crate::probe::stats(server.addr) {
+        Ok(stats) => stats,
+        // A server that died during the run (a crash drill) has no /stats to give; the load's errors say the rest.
+        Err(e) => match server.exit_status() {
+            Some(status) => {
+                let mut stats = crate::probe::Stats::default();
+                stats
+                    .notes
+                    .insert("server".into(), format!("exited during the run ({status}): no /stats"));
+                stats
+            }
+            None => return Err(e).context("reading /stats after the run"),
+        },
+    };
     let measured = Duration::from_secs_f64(load.load.duration_s);
     let prometheus = prometheus.map(|p| p.reading(ended, measured)).transpose()?;
     Ok(VariantResult {
