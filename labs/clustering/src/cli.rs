@@ -21,6 +21,10 @@ pub struct Cli {
     /// Requests admitted per key per window on /limited/{key}.
     #[arg(long, default_value_t = 20)]
     limit: u32,
+    /// Whose rate limiter counts: the reference, or yours from labs/clustering/exercise (`--variant exercise` in
+    /// lab.toml runs a cluster with yours in the primary).
+    #[arg(long, value_enum, default_value_t = crate::state::Limiter::Reference)]
+    limiter: crate::state::Limiter,
     /// The rate limit's window.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     window: Duration,
@@ -100,7 +104,7 @@ impl LabServer for Cli {
                             "--state primary keeps state in a cluster's primary: use it with a cluster variant"
                         )
                     }
-                    _ => Shared::Local(crate::state::State::new(self.limit, self.window)),
+                    _ => Shared::Local(crate::state::State::with(self.limiter, self.limit, self.window)),
                 };
                 let service = Service {
                     counters: Counters::new(COUNTERS),
@@ -125,6 +129,7 @@ impl LabServer for Cli {
             state: self.state,
             redis,
             limit: self.limit,
+            limiter: self.limiter,
             window_ms: self.window.as_millis() as u64,
             rounds: self.rounds,
             stall_ms: self

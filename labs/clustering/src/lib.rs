@@ -17,6 +17,7 @@
 //! | [`cli`] | flags and variants |
 //! | [`server`] | the routes every process serves (`fn app`) |
 //! | [`state`] | the rate limit and the sessions, in one process's memory |
+//! | [`rate_limit`] | the fixed-window rate limiter (the exercise's reference) |
 //! | [`redis_state`] | the same in Redis (`--state redis`), shared by every worker |
 //! | [`primary`] | starting, replacing and stopping workers; distribution; the cluster's `/stats` |
 //! | [`worker`] | one worker process: how it gets connections, its IPC |
@@ -28,6 +29,9 @@ pub mod cli;
 pub mod fds;
 pub mod ipc;
 pub mod primary;
+/// The exercise's reference: an exact, thread-safe fixed-window rate limiter (`exercise/solution.rs`).
+#[path = "../exercise/solution.rs"]
+pub mod rate_limit;
 pub mod redis_state;
 pub mod server;
 pub mod state;

@@ -75,7 +75,7 @@ pub async fn run(workers: usize, config: WorkerConfig, listener: TcpListener) ->
     };
     let cluster = Arc::new(Cluster {
         workers,
-        state: State::new(config.limit, Duration::from_millis(config.window_ms)),
+        state: State::with(config.limiter, config.limit, Duration::from_millis(config.window_ms)),
         config,
         slots: Mutex::new(vec![None; workers]),
         ready: Mutex::default(),

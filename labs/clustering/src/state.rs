@@ -8,55 +8,78 @@
 //! - `--state redis`: the production answer, a shared store every worker and every machine sees
 //!   ([`crate::redis_state`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A fixed-window rate limit and a session set, behind one lock: every operation is a few hash lookups, held for
-/// nanoseconds and never across an `.await`, so `std::sync::Mutex` is the right lock (tokio's is for holding a
-/// lock across an await).
-pub struct State {
-    limit: u32,
-    window: Duration,
-    inner: Mutex<Inner>,
+/// Which rate limiter counts: the reference ([`crate::rate_limit`]) or the learner's (`exercise_clustering`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Limiter {
+    /// The reference, `exercise/solution.rs`.
+    Reference,
+    /// Yours, `exercise/src/lib.rs`.
+    Exercise,
 }
 
-#[derive(Default)]
-struct Inner {
-    windows: HashMap<String, (Instant, u32)>,
-    sessions: HashSet<String>,
+/// What the state needs of a rate limiter: the reference and the learner's have the same method but are distinct
+/// types.
+pub trait Admit: Send + Sync {
+    /// Counts a request for `key` at `now`; `true` if within the limit.
+    fn admit(&self, key: &str, now: Instant) -> bool;
+}
+
+impl Admit for crate::rate_limit::RateLimiter {
+    fn admit(&self, key: &str, now: Instant) -> bool {
+        crate::rate_limit::RateLimiter::admit(self, key, now)
+    }
+}
+
+impl Admit for exercise_clustering::RateLimiter {
+    fn admit(&self, key: &str, now: Instant) -> bool {
+        exercise_clustering::RateLimiter::admit(self, key, now)
+    }
+}
+
+/// A fixed-window rate limit and a session set. The limiter locks its own map; the sessions sit behind a lock held
+/// for one hash lookup and never across an `.await`, so `std::sync::Mutex` is the right lock (tokio's is for
+/// holding a lock across an await).
+pub struct State {
+    limiter: Box<dyn Admit>,
+    sessions: Mutex<HashSet<String>>,
 }
 
 impl State {
-    /// At most `limit` requests per `window` per key.
+    /// At most `limit` requests per `window` per key, counted by the reference limiter.
     pub fn new(limit: u32, window: Duration) -> State {
+        State::with(Limiter::Reference, limit, window)
+    }
+
+    /// The same, counted by `limiter`.
+    pub fn with(limiter: Limiter, limit: u32, window: Duration) -> State {
+        let limiter: Box<dyn Admit> = match limiter {
+            Limiter::Reference => Box::new(crate::rate_limit::RateLimiter::new(limit, window)),
+            Limiter::Exercise => Box::new(exercise_clustering::RateLimiter::new(limit, window)),
+        };
         State {
-            limit,
-            window,
-            inner: Mutex::default(),
+            limiter,
+            sessions: Mutex::default(),
         }
     }
 
     /// Counts a request for `key`; `true` if it is within the limit of the current window.
     pub fn admit(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let mut inner = self.inner.lock().unwrap();
-        let entry = inner.windows.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.limit
+        self.limiter.admit(key, Instant::now())
     }
 
     /// Logs `user` in.
     pub fn login(&self, user: &str) {
-        self.inner.lock().unwrap().sessions.insert(user.to_string());
+        self.sessions.lock().unwrap().insert(user.to_string());
     }
 
     /// Whether `user` has logged in.
     pub fn has_session(&self, user: &str) -> bool {
-        self.inner.lock().unwrap().sessions.contains(user)
+        self.sessions.lock().unwrap().contains(user)
     }
 }
 

@@ -59,6 +59,8 @@ pub struct WorkerConfig {
     pub redis: Option<(String, String)>,
     /// Rate limit per key per window.
     pub limit: u32,
+    /// Whose rate limiter counts.
+    pub limiter: crate::state::Limiter,
     /// The window, ms.
     pub window_ms: u64,
     /// Hash rounds per `/work`.
@@ -114,7 +116,8 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
     ipc.set_nonblocking(true)?;
     let (primary, incoming) = Peer::start(UnixStream::from_std(ipc)?);
     let shared = match config.state {
-        StateMode::Local => Shared::Local(crate::state::State::new(
+        StateMode::Local => Shared::Local(crate::state::State::with(
+            config.limiter,
             config.limit,
             Duration::from_millis(config.window_ms),
         )),
