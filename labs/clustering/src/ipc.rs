@@ -6,8 +6,8 @@
 //! |---|---|---|
 //! | `ready` | worker → primary | the worker is serving: the cluster is ready when all are |
 //! | `admit`, `login`, `session` | worker → primary | state kept in the primary (`--state primary`) |
-//! | `cluster_stats`, `cluster_ready` | worker → primary | `/stats` and `/healthz` of the whole cluster |
-//! | `report` | primary → worker | "send me your counters", answered by `counters` |
+//! | `cluster_stats`, `cluster_ready`, `cluster_metrics` | worker → primary | `/stats`, `/healthz` and `/metrics` of the whole cluster |
+//! | `report`, `expose` | primary → worker | "send me your counters" (answered by `counters`), "your exposition" |
 //! | `reply` | either | the answer to an `id` |
 //! | `shutdown` | primary → worker | stop accepting, finish in-flight requests, exit (Node's `worker.disconnect()`) |
 
@@ -38,6 +38,10 @@ pub enum Message {
     ClusterStats { id: u64 },
     /// Is every worker serving?
     ClusterReady { id: u64 },
+    /// The whole cluster's `/metrics`.
+    ClusterMetrics { id: u64 },
+    /// Send your Prometheus exposition (the reply is its text).
+    Expose { id: u64 },
     /// Send your counters.
     Report { id: u64 },
     /// A worker's counters, answering `report`.

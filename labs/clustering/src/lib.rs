@@ -22,9 +22,11 @@
 //! | [`primary`] | starting, replacing and stopping workers; distribution; the cluster's `/stats` |
 //! | [`worker`] | one worker process: how it gets connections, its IPC |
 //! | [`ipc`] | the messages between primary and workers |
+//! | [`aggregate`] | one `/metrics` for the cluster: the workers' expositions added up |
 //! | [`fds`] | descriptors inherited across exec or received over a Unix socket |
 //! | [`work`] | the CPU-bound request's hashing |
 
+pub mod aggregate;
 pub mod cli;
 pub mod fds;
 pub mod ipc;

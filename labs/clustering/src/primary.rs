@@ -10,6 +10,7 @@
 //! | `round-robin` | accepts every connection itself and passes it to the next worker over a Unix socket (SCM_RIGHTS) |
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -215,6 +216,13 @@ async fn answer(
             }
             Message::Session { id, user } => reply(id, cluster.state.has_session(&user).into()),
             Message::ClusterReady { id } => reply(id, (cluster.ready.lock().unwrap().len() == cluster.workers).into()),
+            Message::ClusterMetrics { id } => {
+                let (cluster, peer) = (cluster.clone(), peer.clone());
+                tokio::spawn(async move {
+                    let text = cluster.metrics().await;
+                    peer.send(Message::Reply { id, value: text.into() });
+                });
+            }
             Message::ClusterStats { id } => {
                 let (cluster, peer) = (cluster.clone(), peer.clone());
                 tokio::spawn(async move {
@@ -228,6 +236,35 @@ async fn answer(
 }
 
 impl Cluster {
+    /// Every live worker's exposition added up ([`crate::aggregate`]), with the primary's own two series.
+    async fn metrics(&self) -> String {
+        let peers: Vec<Peer> = self
+            .slots
+            .lock()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(|s| s.peer.clone())
+            .collect();
+        let mut texts = Vec::new();
+        for peer in peers {
+            if let Some(Value::String(text)) = peer.ask(REPORT_WITHIN, |id| Message::Expose { id }).await {
+                texts.push(text);
+            }
+        }
+        let mut out = crate::aggregate::merge(texts.iter().map(String::as_str));
+        let _ = write!(
+            out,
+            "# HELP cluster_workers Worker processes the primary keeps running.\n# TYPE cluster_workers gauge\ncluster_workers {}\n\
+             # HELP cluster_workers_reporting Workers whose metrics are in this scrape (a busy one may miss it).\n# TYPE cluster_workers_reporting gauge\ncluster_workers_reporting {}\n\
+             # HELP cluster_restarts_total Workers replaced after they died.\n# TYPE cluster_restarts_total counter\ncluster_restarts_total {}\n",
+            self.workers,
+            texts.len(),
+            self.restarts.load(Ordering::Relaxed)
+        );
+        out
+    }
+
     /// Every live worker's counters added up, plus the cluster's own: `workers`, `workers_reporting` (a worker
     /// busy on the CPU for over a second cannot answer, as a blocked Node.js worker cannot answer `process.send`),
     /// `restarts`, `replaced_in_ms` (from the last death to its replacement serving), and `busiest_worker_share` (the largest share of the requests one worker served: 0.5 is an even

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::IntoResponse;
 use lab_kit::Counters;
 use sendfd::RecvWithFd;
 use serde::{Deserialize, Serialize};
@@ -150,7 +151,32 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
     if let Some(after) = config.crash_ms {
         tokio::spawn(crash_after(Duration::from_millis(after)));
     }
-    let router = lab_kit::telemetry::instrument(app(service));
+    // Requests are counted per worker; `/metrics` answers for the whole cluster ([`crate::aggregate`]).
+    let cluster_metrics = {
+        let primary = primary.clone();
+        move || async move {
+            match primary
+                .ask(Duration::from_secs(3), |id| Message::ClusterMetrics { id })
+                .await
+            {
+                Some(serde_json::Value::String(text)) => (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    text,
+                )
+                    .into_response(),
+                _ => (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "the primary did not answer\n",
+                )
+                    .into_response(),
+            }
+        }
+    };
+    let router =
+        lab_kit::telemetry::track_requests(app(service)).route("/metrics", axum::routing::get(cluster_metrics));
     let stop = async move {
         tokio::select! {
             _ = drain.notified() => {}
@@ -198,6 +224,10 @@ async fn obey(
             Message::Report { id } => primary.send(Message::Counters {
                 id,
                 counters: service.counters.to_json(),
+            }),
+            Message::Expose { id } => primary.send(Message::Reply {
+                id,
+                value: lab_kit::telemetry().render().into(),
             }),
             Message::Shutdown => drain.notify_one(),
             other => eprintln!("worker: unexpected message from the primary: {other:?}"),

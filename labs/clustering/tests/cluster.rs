@@ -256,3 +256,41 @@ fn bad_flags_and_a_port_in_use_are_named() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
 }
+
+#[test]
+fn one_scrape_sees_the_whole_cluster() {
+    let server = start(&["--variant", "round-robin", "--workers", "2"]);
+    for _ in 0..10 {
+        assert_eq!(get(server.addr, "/ping").0, 200);
+    }
+    let (status, text) = get(server.addr, "/metrics");
+    assert_eq!(status, 200, "{text}");
+    // Round-robin gave each worker five pings; whichever worker answered the scrape, the count is the cluster's.
+    let pings: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{") && l.contains("route=\"/ping\""))
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(pings, 10.0, "{text}");
+    assert!(
+        text.contains("\ncluster_workers 2\n") && text.contains("\ncluster_workers_reporting 2\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("# TYPE http_requests_total counter").count(),
+        1,
+        "one header per family"
+    );
+    if let Ok(mut promtool) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        promtool.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let out = promtool.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(!said.contains("error while linting"), "promtool: {said}\n{text}");
+    }
+}

@@ -133,11 +133,17 @@ impl Telemetry {
 /// Adds `GET /metrics` and the request metrics of every route already on `router` (the routes the lab declared;
 /// `/metrics` itself is not counted).
 pub fn instrument(router: Router) -> Router {
+    expose(track_requests(router))
+}
+
+/// The request metrics of every route already on `router`, without adding `/metrics`: for a server that serves
+/// its exposition its own way (a cluster's worker answers with the whole cluster's).
+pub fn track_requests(router: Router) -> Router {
     // The in-flight gauge has no labels: its handle is fetched once here rather than looked up on every request
     // (the metrics lab measures what a lookup per call costs). Fetching it registers it, so only instrumented
     // servers show it.
     let in_flight = metrics::gauge!(IN_FLIGHT);
-    expose(router.route_layer(middleware::from_fn_with_state(in_flight, track)))
+    router.route_layer(middleware::from_fn_with_state(in_flight, track))
 }
 
 /// Adds `GET /metrics` without per-request metrics: for a variant whose lesson is the cost of the request path
