@@ -1,4 +1,5 @@
-//! Ctrl-C in the middle of `cargo xtask lab` must leave no lab server behind.
+//! Ctrl-C in the middle of `cargo xtask lab` must leave no lab server behind — nor, for a cluster, any of its
+//! worker processes.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -7,11 +8,27 @@ use workbench_tests::{eventually, processes_with_marker, xtask, KillOnDrop};
 
 #[test]
 fn interrupting_a_lab_run_leaves_no_lab_process() {
+    interrupt("lab-baseline", &["lab", "baseline", "--quick"], 1);
+}
+
+#[test]
+fn interrupting_a_cluster_leaves_no_worker_behind() {
+    // The primary and its two workers.
+    interrupt("lab-clustering", &["lab", "clustering", "--variant", "round-robin"], 3);
+}
+
+/// One interrupted run at a time: two at once would wait on each other's cargo build lock.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `args`, waits until `servers` processes of the lab's binary are up, sends SIGINT to xtask, and checks that
+/// every process it started is gone.
+fn interrupt(binary: &str, args: &[&str], servers: usize) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // Build first, so the wait below is for the run and not the compiler.
-    workbench_tests::lab_server_binary("lab-baseline");
-    let marker = format!("WORKBENCH_TEST_MARK=interrupt-{}", std::process::id());
+    workbench_tests::lab_server_binary(binary);
+    let marker = format!("WORKBENCH_TEST_MARK=interrupt-{}-{binary}", std::process::id());
     let (key, value) = marker.split_once('=').unwrap();
-    let child = xtask(&["lab", "baseline", "--quick"])
+    let child = xtask(args)
         .env(key, value)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -20,9 +37,16 @@ fn interrupting_a_lab_run_leaves_no_lab_process() {
     let xtask_pid = child.id();
     let mut guard = KillOnDrop(child);
 
-    // Wait until a lab server (a child carrying the marker that is not xtask itself) is running.
+    // Wait until the lab's servers (children carrying the marker that are not xtask itself) are running.
+    let is_server = |pid: &u32| {
+        std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == binary))
+    };
     let lab_running = eventually(Duration::from_secs(120), || {
-        processes_with_marker(&marker).iter().any(|p| *p != xtask_pid)
+        processes_with_marker(&marker)
+            .iter()
+            .filter(|p| **p != xtask_pid && is_server(p))
+            .count()
+            >= servers
     });
     assert!(lab_running, "no lab server started");
 
