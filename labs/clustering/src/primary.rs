@@ -236,16 +236,15 @@ async fn answer(
 }
 
 impl Cluster {
+    /// The live workers' IPC ends.
+    fn peers(&self) -> Vec<Peer> {
+        let slots = self.slots.lock().unwrap();
+        slots.iter().flatten().map(|s| s.peer.clone()).collect()
+    }
+
     /// Every live worker's exposition added up ([`crate::aggregate`]), with the primary's own two series.
     async fn metrics(&self) -> String {
-        let peers: Vec<Peer> = self
-            .slots
-            .lock()
-            .unwrap()
-            .iter()
-            .flatten()
-            .map(|s| s.peer.clone())
-            .collect();
+        let peers = self.peers();
         let mut texts = Vec::new();
         for peer in peers {
             if let Some(Value::String(text)) = peer.ask(REPORT_WITHIN, |id| Message::Expose { id }).await {
@@ -267,17 +266,10 @@ impl Cluster {
 
     /// Every live worker's counters added up, plus the cluster's own: `workers`, `workers_reporting` (a worker
     /// busy on the CPU for over a second cannot answer, as a blocked Node.js worker cannot answer `process.send`),
-    /// `restarts`, `replaced_in_ms` (from the last death to its replacement serving), and `busiest_worker_share` (the largest share of the requests one worker served: 0.5 is an even
-    /// split of two).
+    /// `restarts`, `replaced_in_ms` (from the last death to its replacement serving), and `busiest_worker_share`
+    /// (the largest share of the requests one worker served: 0.5 is an even split of two).
     async fn stats(&self) -> Value {
-        let peers: Vec<Peer> = self
-            .slots
-            .lock()
-            .unwrap()
-            .iter()
-            .flatten()
-            .map(|s| s.peer.clone())
-            .collect();
+        let peers = self.peers();
         let mut totals: BTreeMap<String, u64> = BTreeMap::new();
         let mut served = Vec::new();
         for peer in peers {

@@ -202,18 +202,7 @@ pub fn throughput(report: &RunReport) -> String {
     let mut svg = format!(
         "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"throughput over time\">"
     );
-    for k in 0..=4 {
-        let r = top * k as f64 / 4.0;
-        let _ = write!(
-            svg,
-            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#e0e0e0\"/><text x=\"{2:.1}\" y=\"{3:.1}\" text-anchor=\"end\">{4:.0}/s</text>",
-            y(r),
-            LEFT + pw,
-            LEFT - 6.0,
-            y(r) + 4.0,
-            r
-        );
-    }
+    grid(&mut svg, top, &y, |r| format!("{r:.0}/s"));
     let _ = write!(
         svg,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">seconds since start (warm-up included)</text>",
@@ -265,18 +254,7 @@ pub fn timeline(report: &RunReport, name: &str) -> String {
         "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{} over time\">",
         esc(name)
     );
-    for k in 0..=4 {
-        let v = top * k as f64 / 4.0;
-        let _ = write!(
-            svg,
-            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#e0e0e0\"/><text x=\"{2:.1}\" y=\"{3:.1}\" text-anchor=\"end\">{4}</text>",
-            y(v),
-            LEFT + pw,
-            LEFT - 6.0,
-            y(v) + 4.0,
-            esc(&first.human(v))
-        );
-    }
+    grid(&mut svg, top, &y, |v| esc(&first.human(v)));
     let _ = write!(
         svg,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">seconds since the load began</text>",
@@ -288,6 +266,22 @@ pub fn timeline(report: &RunReport, name: &str) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Five horizontal grid lines from 0 to `top`, each labelled at the left with `label(value)`.
+fn grid(svg: &mut String, top: f64, y: &dyn Fn(f64) -> f64, label: impl Fn(f64) -> String) {
+    for k in 0..=4 {
+        let v = top * k as f64 / 4.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#e0e0e0\"/><text x=\"{2:.1}\" y=\"{3:.1}\" text-anchor=\"end\">{4}</text>",
+            y(v),
+            W - RIGHT,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            label(v)
+        );
+    }
 }
 
 /// The smallest 1, 2, 2.5 or 5 × 10^k at or above `x` (fractions included: a lag of 0.004 s): round numbers for
