@@ -54,6 +54,19 @@ pub fn run_xtask(args: &[&str]) -> Output {
     xtask(args).output().expect("run xtask")
 }
 
+/// Runs `cargo xtask lab …` with `args` and `--json`, and returns the run report and stderr. The exit status must
+/// be 0 (every lesson held) or 3 (one did not): timing verdicts are not judged by tests, machines are noisy.
+pub fn lab_report(args: &[&str]) -> (serde_json::Value, String) {
+    let mut all = vec!["lab"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let output = run_xtask(&all);
+    let (stdout, stderr) = texts(&output);
+    assert!(matches!(output.status.code(), Some(0 | 3)), "{all:?}: {stderr}");
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}"));
+    (report, stderr)
+}
+
 /// A lab's server binary, built in release by the harness as `cargo xtask lab` would.
 pub fn lab_server_binary(package: &str) -> PathBuf {
     lab_harness::process::build_server(root(), package, package).expect("build the lab server")

@@ -1,7 +1,7 @@
 //! `cargo xtask lab` end to end: a real run of the baseline lab, its JSON against the report contract, and the
 //! errors a user meets first.
 
-use workbench_tests::{run_xtask, texts};
+use workbench_tests::{lab_report, run_xtask, texts};
 
 #[test]
 fn baseline_lab_writes_a_report_that_follows_the_contract() {
@@ -193,18 +193,7 @@ fn without_redis_url_the_layered_variant_is_skipped_with_the_reason() {
 /// requests fail, the report says it exited, and the other variants and lessons go on.
 #[test]
 fn a_server_that_dies_mid_run_is_reported_not_fatal() {
-    let output = run_xtask(&[
-        "lab",
-        "clustering",
-        "--variant",
-        "single-crash",
-        "--duration",
-        "4s",
-        "--json",
-    ]);
-    let (stdout, stderr) = texts(&output);
-    assert!(matches!(output.status.code(), Some(0 | 3)), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let (report, _) = lab_report(&["clustering", "--variant", "single-crash", "--duration", "4s"]);
     let variant = &report["variants"][0];
     assert!(
         variant["notes"]["server"]

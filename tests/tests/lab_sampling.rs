@@ -1,12 +1,11 @@
 //! `cargo xtask lab --sample`: the server's `/metrics` scraped during a real run, each query a time series in the
 //! JSON report and a chart in the HTML one. Counts and shapes are asserted, not timings.
 
-use workbench_tests::{run_xtask, texts};
+use workbench_tests::{lab_report, run_xtask, texts};
 
 #[test]
 fn sampled_series_are_in_the_report_and_its_charts() {
-    let output = run_xtask(&[
-        "lab",
+    let (report, stderr) = lab_report(&[
         "metrics",
         "--variant",
         "instrumented",
@@ -18,11 +17,7 @@ fn sampled_series_are_in_the_report_and_its_charts() {
         "rate(http_requests_total{route=\"/users/{id}\"})",
         "--sample",
         "histogram_quantile(0.99, http_request_duration_seconds)",
-        "--json",
     ]);
-    let (stdout, stderr) = texts(&output);
-    assert!(matches!(output.status.code(), Some(0 | 3)), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let timeline = &report["variants"][0]["timeline"];
     assert_eq!(timeline["every_ms"], 1000);
     assert_eq!(timeline["scrape_errors"], 0, "{timeline}");
