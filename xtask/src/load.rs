@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use lab_load_generator::body::{parse_rate, parse_size};
 use lab_load_generator::report::{human_us, Percentiles};
-use lab_load_generator::scenario::RequestSpec;
-use lab_load_generator::{parse_duration, Arrivals, Mode, Plan, Scenario, Target, Threshold};
+use lab_load_generator::scenario::{header_map, RequestSpec};
+use lab_load_generator::{parse_duration, Arrivals, BodySpec, Mode, Plan, Rates, Scenario, Target, Threshold};
 
 use crate::UsageError;
 
@@ -60,6 +61,18 @@ pub struct LoadArgs {
     /// Request body.
     #[arg(long)]
     body: Option<String>,
+    /// Send this file's bytes as the request body.
+    #[arg(long, conflicts_with = "body")]
+    body_file: Option<PathBuf>,
+    /// Repeat --body until the body is this large (`64KiB`, `16MB`): a large upload without a file.
+    #[arg(long, requires = "body", value_parser = parse_size)]
+    body_size: Option<u64>,
+    /// Upload at most this fast (`256KiB/s`): a slow uploader, whose request trickles in.
+    #[arg(long, value_parser = parse_rate)]
+    upload_rate: Option<u64>,
+    /// Read responses at most this fast (`1MB/s`): a slow reader, whose full socket pushes back on the server.
+    #[arg(long, value_parser = parse_rate)]
+    read_rate: Option<u64>,
     /// Open a new TCP connection for every request; connect time is reported apart.
     #[arg(long)]
     new_connection: bool,
@@ -216,22 +229,28 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
                 .method
                 .parse()
                 .map_err(|_| UsageError(format!("{:?} is not an HTTP method", args.method)))?;
-            for header in &args.headers {
-                let (name, value) = header
-                    .split_once(':')
-                    .ok_or_else(|| UsageError(format!("--header {header:?}: expected `name: value`")))?;
-                let name: hyper_header::HeaderName = name
-                    .trim()
-                    .parse()
-                    .map_err(|_| UsageError(format!("--header {header:?}: bad header name")))?;
-                let value: hyper_header::HeaderValue = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| UsageError(format!("--header {header:?}: bad header value")))?;
-                spec.headers.append(name, value);
-            }
-            if let Some(body) = &args.body {
-                spec.body = body.clone().into();
+            let pairs = args
+                .headers
+                .iter()
+                .map(|h| {
+                    h.split_once(':')
+                        .ok_or_else(|| UsageError(format!("--header {h:?}: expected `name: value`")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            spec.headers = header_map(pairs).map_err(|e| UsageError(format!("--header: {e}")))?;
+            if let Some(file) = &args.body_file {
+                spec.body = BodySpec::File(file.clone()).build().map_err(UsageError)?;
+            } else if let Some(text) = &args.body {
+                spec.body = match args.body_size {
+                    Some(size) => BodySpec::Generated {
+                        head: String::new(),
+                        repeat: text.clone(),
+                        size,
+                    }
+                    .build()
+                    .map_err(UsageError)?,
+                    None => text.clone().into(),
+                };
             }
             vec![spec]
         }
@@ -255,6 +274,10 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     plan.keep_intervals = args.hdr_log.is_some();
     plan.slo = args.slo.as_ref().map(|s| s.latency);
     plan.arrivals = args.arrivals;
+    plan.rates = Rates {
+        upload: args.upload_rate,
+        read: args.read_rate,
+    };
     if let Some(pacing) = args.pacing {
         plan.pacing = pacing;
     }
@@ -309,10 +332,6 @@ fn find_capacity(args: &LoadArgs, plan: &Plan, objective: &[Threshold]) -> anyho
     } else {
         ExitCode::FAILURE
     })
-}
-
-mod hyper_header {
-    pub use lab_load_generator::scenario::{HeaderName, HeaderValue};
 }
 
 fn merge(logs: &[PathBuf]) -> anyhow::Result<ExitCode> {

@@ -181,7 +181,12 @@ pub fn run_lab(
 
 /// The load plan for one variant: the profile, then the variant's overrides, then the command line's.
 /// (`--rate` on the command line replaces every variant's rate, overload variants' included.)
-pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, options: &RunOptions) -> Plan {
+pub fn plan_for(
+    target: Target,
+    variant: &VariantSpec,
+    profile: &Profile,
+    options: &RunOptions,
+) -> Result<Plan, RunError> {
     let duration = options.duration.unwrap_or(profile.duration);
     let mode = match variant.mode.unwrap_or(profile.mode) {
         ModeKind::FixedRate => {
@@ -194,8 +199,15 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
             duration,
         },
     };
-    let requests = variant.requests.clone().unwrap_or_else(|| profile.requests.clone());
+    let mut requests = variant.requests.clone().unwrap_or_else(|| profile.requests.clone());
+    if let Some(body) = &variant.body {
+        let body = body.build().map_err(RunError::BadInput)?;
+        for request in &mut requests {
+            request.body = body.clone();
+        }
+    }
     let mut plan = Plan::new(target, requests, mode);
+    plan.rates = variant.rates;
     plan.connections = variant.connections.unwrap_or(profile.connections);
     plan.threads = profile.threads.min(plan.connections);
     plan.slo = profile.slo;
@@ -204,7 +216,7 @@ pub fn plan_for(target: Target, variant: &VariantSpec, profile: &Profile, option
     if let Some(timeout) = variant.timeout.or(profile.timeout) {
         plan.timeout = timeout;
     }
-    plan
+    Ok(plan)
 }
 
 fn measure(
@@ -216,7 +228,7 @@ fn measure(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<VariantResult, RunError> {
     let target = Target::parse(&format!("http://{}/", server.addr), false).context("the server's address")?;
-    let plan = plan_for(target, variant, profile, options);
+    let plan = plan_for(target, variant, profile, options)?;
     let length = match &plan.mode {
         Mode::FixedRate { phases } => phases.iter().map(|p| p.duration).sum(),
         Mode::Closed { warmup, duration } => *warmup + *duration,

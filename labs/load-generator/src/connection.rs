@@ -16,9 +16,12 @@
 //! `labs/load-generator/README.md` ("against wrk") for the figures and the script that produces them.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::body::{due_after, piece_at, Rates};
 
 /// Most bytes a response head may take (status line and headers); a longer head is a protocol error here.
 const MAX_HEAD: usize = 64 * 1024;
@@ -49,7 +52,26 @@ pub struct Connection {
     closed: bool,
     /// At least one response was read on it: an immediate close is then the keep-alive race, not a refusal.
     reused: bool,
+    /// How fast it uploads and reads (a slow client), when limited.
+    rates: Rates,
 }
+
+/// A response, read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    /// Its status code.
+    pub status: u16,
+    /// When its first byte arrived: time to first byte is this minus the send.
+    pub first_byte: Instant,
+    /// Bytes of the request written (less than its length when the server answered before reading it all).
+    pub sent: u64,
+    /// Bytes of the response read: head and body, as they came over the wire.
+    pub received: u64,
+}
+
+/// A request longer than this is written while the response is watched for, so an early answer (413, 422) is read
+/// instead of dying with the upload: curl and browsers do the same.
+const WRITE_WHILE_READING_ABOVE: usize = 64 * 1024;
 
 impl Connection {
     /// Connects to `addr`.
@@ -62,7 +84,14 @@ impl Connection {
             buf: vec![0; READ_SIZE],
             closed: false,
             reused: false,
+            rates: Rates::default(),
         })
+    }
+
+    /// Limits how fast this connection uploads and reads.
+    pub fn with_rates(mut self, rates: Rates) -> Connection {
+        self.rates = rates;
+        self
     }
 
     /// True when another request may be sent on it.
@@ -77,7 +106,7 @@ impl Connection {
 
     /// Writes `request` (a whole serialised request) and reads the response to its last byte, discarding the body.
     /// `head` says the request was a HEAD, whose response has no body whatever its headers say.
-    pub async fn send(&mut self, request: &[u8], head: bool) -> Result<u16, SendError> {
+    pub async fn send(&mut self, request: &[u8], head: bool) -> Result<Answer, SendError> {
         self.send_keeping(request, head, None).await
     }
 
@@ -89,7 +118,7 @@ impl Connection {
         request: &[u8],
         head: bool,
         mut body_out: Option<&mut Vec<u8>>,
-    ) -> Result<u16, SendError> {
+    ) -> Result<Answer, SendError> {
         if let Some(kept) = body_out.as_deref_mut() {
             kept.clear();
         }
@@ -98,41 +127,61 @@ impl Connection {
         } else {
             SendError::Io
         };
-        if self.stream.write_all(request).await.is_err() {
-            self.closed = true;
-            return Err(lost);
-        }
-        // The head: read until httparse sees all of it.
-        let mut filled = 0;
-        let (status, framing, head_len) = loop {
-            if filled == self.buf.len() {
-                if self.buf.len() >= MAX_HEAD {
-                    return self.fail(SendError::Io);
-                }
-                self.buf.resize(self.buf.len() * 2, 0);
+        let rates = self.rates;
+        let Connection { stream, buf, .. } = self;
+        let (mut reader, mut writer) = stream.split();
+        let mut read = HeadRead::default();
+        let mut sent = 0u64;
+        let written_whole = if request.len() <= WRITE_WHILE_READING_ABOVE && rates.upload.is_none() {
+            if writer.write_all(request).await.is_err() {
+                self.closed = true;
+                return Err(lost);
             }
-            let n = match self.stream.read(&mut self.buf[filled..]).await {
-                Ok(n) => n,
-                Err(_) => return self.fail(if filled == 0 { lost } else { SendError::Io }),
-            };
-            if n == 0 {
-                return self.fail(if filled == 0 { lost } else { SendError::Io });
+            sent = request.len() as u64;
+            if read_head(&mut reader, buf, head, &mut read).await.is_err() {
+                self.closed = true;
+                return Err(read.error(lost));
             }
-            filled += n;
-            match parse_head(&self.buf[..filled], head) {
-                Ok(Some(parsed)) => {
-                    if parsed.close {
-                        self.closed = true;
+            true
+        } else {
+            // Write and watch for the answer at once: a server may refuse an upload after its first bytes.
+            let (got, whole) = {
+                let write = write_paced(&mut writer, request, rates.upload, &mut sent);
+                let answer = read_head(&mut reader, buf, head, &mut read);
+                tokio::pin!(write, answer);
+                let mut whole = false;
+                let mut writing = true;
+                let got = loop {
+                    tokio::select! {
+                        written = &mut write, if writing => {
+                            writing = false;
+                            whole = written.is_ok();
+                        }
+                        got = &mut answer => break got,
                     }
-                    break (parsed.status, parsed.framing, parsed.len);
-                }
-                Ok(None) => continue,
-                Err(Malformed) => return self.fail(SendError::Io),
+                };
+                (got, whole)
+            };
+            if got.is_err() {
+                self.closed = true;
+                return Err(read.error(lost));
             }
+            whole
         };
-        // The body: skip it by its framing, reading into the same buffer.
-        let mut body = Body::new(framing);
-        let mut pending = head_len..filled;
+        let Some(parsed) = read.head else {
+            self.closed = true;
+            return Err(read.error(lost));
+        };
+        // A request the server answered before reading all of it leaves the connection mid-request: never reuse it.
+        if parsed.close || !written_whole {
+            self.closed = true;
+        }
+        let first_byte = read.first_byte.unwrap_or_else(Instant::now);
+        let mut received = read.filled as u64;
+        // The body: skip it by its framing, reading into the same buffer (at the read rate, if there is one).
+        let piece = rates.read.map_or(self.buf.len(), |r| piece_at(r, self.buf.len()));
+        let mut body = Body::new(parsed.framing);
+        let mut pending = parsed.len..read.filled;
         loop {
             let consumed = body
                 .feed_keeping(&self.buf[pending.clone()], body_out.as_deref_mut())
@@ -143,7 +192,10 @@ impl Connection {
             if body.is_done() {
                 break;
             }
-            let n = match self.stream.read(&mut self.buf).await {
+            if let Some(rate) = rates.read {
+                tokio::time::sleep_until(due_after(first_byte, received, rate).into()).await;
+            }
+            let n = match self.stream.read(&mut self.buf[..piece]).await {
                 Ok(n) => n,
                 Err(_) => return self.fail(SendError::Io),
             };
@@ -154,16 +206,99 @@ impl Connection {
                 }
                 return self.fail(SendError::Io);
             }
+            received += n as u64;
             pending = 0..n;
         }
         self.reused = true;
-        Ok(status)
+        Ok(Answer {
+            status: parsed.status,
+            first_byte,
+            sent,
+            received,
+        })
     }
 
-    fn fail(&mut self, error: SendError) -> Result<u16, SendError> {
+    fn fail<T>(&mut self, error: SendError) -> Result<T, SendError> {
         self.closed = true;
         Err(error)
     }
+}
+
+/// How far reading a response head got.
+#[derive(Default)]
+struct HeadRead {
+    /// Bytes in the buffer.
+    filled: usize,
+    /// When the first of them arrived.
+    first_byte: Option<Instant>,
+    /// The head, once whole.
+    head: Option<Head>,
+}
+
+impl HeadRead {
+    /// The error of a head that never came whole: the keep-alive race when not one byte came.
+    fn error(&self, lost: SendError) -> SendError {
+        if self.filled == 0 {
+            lost
+        } else {
+            SendError::Io
+        }
+    }
+}
+
+/// Reads until httparse sees a whole head, growing `buf` up to [`MAX_HEAD`].
+async fn read_head<R: AsyncReadExt + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    head_request: bool,
+    state: &mut HeadRead,
+) -> Result<(), ()> {
+    loop {
+        if state.filled == buf.len() {
+            if buf.len() >= MAX_HEAD {
+                return Err(());
+            }
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = reader.read(&mut buf[state.filled..]).await.map_err(|_| ())?;
+        if n == 0 {
+            return Err(());
+        }
+        state.first_byte.get_or_insert_with(Instant::now);
+        state.filled += n;
+        match parse_head(&buf[..state.filled], head_request) {
+            Ok(Some(parsed)) => {
+                state.head = Some(parsed);
+                return Ok(());
+            }
+            Ok(None) => continue,
+            Err(Malformed) => return Err(()),
+        }
+    }
+}
+
+/// Writes `request` whole, at `rate` bytes per second when given; `sent` counts what left.
+async fn write_paced<W: AsyncWriteExt + Unpin>(
+    writer: &mut W,
+    request: &[u8],
+    rate: Option<u64>,
+    sent: &mut u64,
+) -> std::io::Result<()> {
+    let Some(rate) = rate else {
+        // Pieces of 64 KiB, so `sent` says how far an upload got when the server answered early.
+        for piece in request.chunks(WRITE_WHILE_READING_ABOVE) {
+            writer.write_all(piece).await?;
+            *sent += piece.len() as u64;
+        }
+        return Ok(());
+    };
+    let start = Instant::now();
+    for piece in request.chunks(piece_at(rate, WRITE_WHILE_READING_ABOVE)) {
+        tokio::time::sleep_until(due_after(start, *sent, rate).into()).await;
+        writer.write_all(piece).await?;
+        *sent += piece.len() as u64;
+    }
+    Ok(())
 }
 
 /// The response is not HTTP/1.x as the generator reads it (a bad head, or broken chunked framing).
@@ -590,10 +725,10 @@ mod tests {
         .await;
         let mut c = Connection::open(addr).await.unwrap();
         let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-        assert_eq!(c.send(get, false).await, Ok(200));
+        assert_eq!(c.send(get, false).await.map(|a| a.status), Ok(200));
         assert!(c.is_reusable() && c.was_used());
-        assert_eq!(c.send(get, false).await, Ok(201));
-        assert_eq!(c.send(get, false).await, Ok(503));
+        assert_eq!(c.send(get, false).await.map(|a| a.status), Ok(201));
+        assert_eq!(c.send(get, false).await.map(|a| a.status), Ok(503));
         assert!(!c.is_reusable(), "the server said Connection: close");
     }
 
@@ -602,13 +737,16 @@ mod tests {
         let addr = server(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]).await;
         let mut c = Connection::open(addr).await.unwrap();
         let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-        assert_eq!(c.send(get, false).await, Ok(200));
+        assert_eq!(c.send(get, false).await.map(|a| a.status), Ok(200));
         // The server has closed the connection after its one response: the next request meets the close.
-        assert_eq!(c.send(get, false).await, Err(SendError::ClosedBeforeResponse));
+        assert_eq!(
+            c.send(get, false).await.map(|a| a.status),
+            Err(SendError::ClosedBeforeResponse)
+        );
         // On a fresh connection the same close is a plain failure: nothing says the server ever answers.
         let addr = server(vec![]).await;
         let mut fresh = Connection::open(addr).await.unwrap();
-        assert_eq!(fresh.send(get, false).await, Err(SendError::Io));
+        assert_eq!(fresh.send(get, false).await.map(|a| a.status), Err(SendError::Io));
     }
 
     #[tokio::test]
@@ -618,6 +756,112 @@ mod tests {
         assert_eq!(
             c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", false).await,
             Err(SendError::Io)
+        );
+    }
+
+    /// A server that reads a request's head and `read_first` bytes of its body, answers `response`, and closes
+    /// with the rest unread (the kernel then resets the connection, as a real server refusing an upload does).
+    async fn refusing_server(read_first: usize, response: &'static [u8]) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                seen.extend_from_slice(&buf[..n]);
+                let head_end = seen.windows(4).position(|w| w == b"\r\n\r\n");
+                if head_end.is_some_and(|end| seen.len() >= end + 4 + read_first) {
+                    break;
+                }
+            }
+            stream.write_all(response).await.unwrap();
+        });
+        addr
+    }
+
+    fn upload(size: usize) -> Vec<u8> {
+        let mut request = format!("POST /import HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+        request.resize(request.len() + size, b'a');
+        request
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_comes_before_the_upload_ends_is_read_not_lost() {
+        // 32 MiB is more than loopback's socket buffers hold: the write cannot finish before the server answers.
+        let request = upload(32 << 20);
+        for _ in 0..5 {
+            let addr = refusing_server(
+                1000,
+                b"HTTP/1.1 422 Unprocessable Content\r\nContent-Length: 7\r\n\r\nline 3\n",
+            )
+            .await;
+            let mut c = Connection::open(addr).await.unwrap();
+            let answer = c.send(&request, false).await.expect("the early answer is read");
+            assert_eq!(answer.status, 422);
+            assert!(
+                answer.sent < request.len() as u64,
+                "the upload stopped early: {} bytes sent",
+                answer.sent
+            );
+            assert!(!c.is_reusable(), "a connection left mid-request is never reused");
+        }
+    }
+
+    #[tokio::test]
+    async fn bytes_received_are_the_whole_response_as_it_came_over_the_wire() {
+        let response: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        let addr = server(vec![response]).await;
+        let mut c = Connection::open(addr).await.unwrap();
+        let sent = Instant::now();
+        let answer = c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", false).await.unwrap();
+        assert_eq!(answer.received, response.len() as u64);
+        assert_eq!(answer.sent, 27);
+        assert!(answer.first_byte >= sent);
+    }
+
+    #[tokio::test]
+    async fn a_slow_reader_takes_at_least_its_size_over_its_rate() {
+        // 256 KiB read at 1 MiB/s cannot take less than 250 ms, however fast the server writes (a lower bound:
+        // a busy machine only makes it longer).
+        static BODY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let body = BODY.get_or_init(|| {
+            let mut r = b"HTTP/1.1 200 OK\r\nContent-Length: 262144\r\n\r\n".to_vec();
+            r.resize(r.len() + 262_144, b'x');
+            r
+        });
+        let addr = server(vec![body.as_slice()]).await;
+        let rates = Rates {
+            upload: None,
+            read: Some(1 << 20),
+        };
+        let mut c = Connection::open(addr).await.unwrap().with_rates(rates);
+        let began = Instant::now();
+        let answer = c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", false).await.unwrap();
+        assert_eq!(answer.received, body.len() as u64);
+        let took = began.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(245),
+            "read 256 KiB at 1 MiB/s in {took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_uploader_takes_at_least_its_size_over_its_rate() {
+        let addr = refusing_server(100_000, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").await;
+        let rates = Rates {
+            upload: Some(1 << 20),
+            read: None,
+        };
+        let mut c = Connection::open(addr).await.unwrap().with_rates(rates);
+        let request = upload(100_000);
+        let began = Instant::now();
+        let answer = c.send(&request, false).await.unwrap();
+        assert_eq!((answer.status, answer.sent), (200, request.len() as u64));
+        let took = began.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(90),
+            "uploaded 100 kB at 1 MiB/s in {took:?}"
         );
     }
 }

@@ -34,7 +34,7 @@ use rand::SeedableRng;
 use crate::connection::{self, Connection, SendError};
 use crate::pacer::{self, Pacer};
 use crate::plan::{drain_deadline, global_index, LoadError, Plan};
-use crate::recorder::{micros, Outcome, Recorder, LATE_AFTER};
+use crate::recorder::{micros, Outcome, Recorder, Transfer, LATE_AFTER};
 use crate::report::{self, LoadReport, ThreadUsage};
 use crate::schedule::{Mode, Schedule};
 
@@ -276,11 +276,12 @@ async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedu
                 .saturating_record(micros(woke.saturating_duration_since(due)));
             woke
         };
-        let (name, outcome, sent, done) = w.exchange(seq, deadline).await;
+        let (name, outcome, sent, done, transfer) = w.exchange(seq, deadline).await;
         let mut rec = w.recorder.borrow_mut();
         rec.tick(done - t0);
         if steady {
             rec.record(name, outcome, done - start, sent.map(|s| done - s), done - t0);
+            rec.record_transfer(transfer);
         }
     }
 }
@@ -298,13 +299,14 @@ async fn closed_loop(w: &mut Worker, k: usize, next: &Cell<u64>, warmup: Duratio
         let local = next.get();
         next.set(local + 1);
         let seq = global_index(local, w.plan.threads, k);
-        let (name, outcome, sent, done) = w.exchange(seq, deadline).await;
+        let (name, outcome, sent, done, transfer) = w.exchange(seq, deadline).await;
         {
             let mut rec = w.recorder.borrow_mut();
             rec.tick(done - t0);
             // Only requests that started inside the window count; their latency is plain service time.
             if now >= window_start {
                 rec.record(name, outcome, done - now, sent.map(|s| done - s), done - t0);
+                rec.record_transfer(transfer);
             }
         }
         if outcome == Outcome::Connect {
@@ -317,7 +319,9 @@ async fn closed_loop(w: &mut Worker, k: usize, next: &Cell<u64>, warmup: Duratio
 impl Worker {
     async fn connect(&mut self) -> Result<Connection, String> {
         let begun = Instant::now();
-        let connection = Connection::open(self.plan.target.addr).await?;
+        let connection = Connection::open(self.plan.target.addr)
+            .await?
+            .with_rates(self.plan.rates);
         self.recorder
             .borrow_mut()
             .connect
@@ -334,8 +338,12 @@ impl Worker {
     }
 
     /// Sends request number `seq` and reads the whole response. Returns the request kind, how it ended, when its
-    /// bytes left (None if they never did) and when it finished.
-    async fn exchange(&mut self, seq: u64, deadline: Instant) -> (usize, Outcome, Option<Instant>, Instant) {
+    /// bytes left (None if they never did), when it finished, and its bytes and time to first byte when answered.
+    async fn exchange(
+        &mut self,
+        seq: u64,
+        deadline: Instant,
+    ) -> (usize, Outcome, Option<Instant>, Instant, Option<Transfer>) {
         let name = self.plan.pick(&mut self.rng);
         // Reuse the kept-alive connection unless the server closed it; otherwise open one.
         let reusable = match self.connection.take() {
@@ -348,7 +356,7 @@ impl Worker {
                 Ok(c) => c,
                 Err(e) => {
                     self.connect_failed(e);
-                    return (name, Outcome::Connect, None, Instant::now());
+                    return (name, Outcome::Connect, None, Instant::now(), None);
                 }
             },
         };
@@ -379,22 +387,28 @@ impl Worker {
                 }
             }
         }
+        let mut transfer = None;
         let outcome = match result {
-            Ok(Ok(status)) => {
+            Ok(Ok(answer)) => {
+                transfer = Some(Transfer {
+                    ttfb: answer.first_byte.saturating_duration_since(sent),
+                    sent: answer.sent,
+                    received: answer.received,
+                });
                 if !self.shared.any_response.load(Ordering::Relaxed) {
                     self.shared.any_response.store(true, Ordering::Relaxed);
                 }
                 if !self.plan.new_connection_per_request {
                     self.connection = Some(connection);
                 }
-                Outcome::Status(status)
+                Outcome::Status(answer.status)
             }
             Ok(Err(_)) => Outcome::Io,
             Err(_) => Outcome::Timeout,
         };
         self.scratch = scratch;
         self.plan.progress.fetch_add(1, Ordering::Relaxed);
-        (name, outcome, Some(sent), Instant::now())
+        (name, outcome, Some(sent), Instant::now(), transfer)
     }
 
     /// Renders request kind `name`'s templated path for request `seq` and serialises it into `scratch`.

@@ -31,6 +31,7 @@
 //! | [`plan`] | what a run needs to know, and the arithmetic that spreads it over threads |
 //! | [`engine`] | the threads and the send loops of the open and closed models |
 //! | [`connection`] | one keep-alive HTTP/1.1 connection: open, send, read the whole response |
+//! | [`body`] | request bodies (a file, or generated to a size) and slow clients' upload and read rates |
 //! | [`recorder`] | HDR histograms and counters, per thread, merged at the end |
 //! | [`report`] | the result: JSON, percentile table, validity self-check |
 //! | [`threshold`] | `p99<50ms`, `errors<0.1%` pass/fail rules |
@@ -41,6 +42,7 @@
 //! | [`proc_stat`] | CPU time and peak memory read from /proc, for the self-check and server sampling |
 
 pub mod artillery;
+pub mod body;
 pub mod capacity;
 pub mod connection;
 pub mod engine;
@@ -61,6 +63,7 @@ pub mod websocket;
 
 mod duration;
 
+pub use body::{BodySpec, Rates};
 pub use duration::parse_duration;
 pub use engine::run;
 pub use plan::{LoadError, Plan};

@@ -39,6 +39,8 @@ pub struct Plan {
     pub pacing: Duration,
     /// Completed requests so far, for a progress bar; the engine only adds to it.
     pub progress: Arc<AtomicU64>,
+    /// How fast each connection uploads and reads: a slow client, when limited.
+    pub rates: crate::body::Rates,
 }
 
 impl Plan {
@@ -57,6 +59,7 @@ impl Plan {
             arrivals: Arrivals::Even,
             pacing: crate::pacer::DEFAULT_PACING,
             progress: Arc::new(AtomicU64::new(0)),
+            rates: crate::body::Rates::default(),
         }
     }
 }

@@ -111,6 +111,23 @@ pub struct Recorder {
     pub slo_us: Option<u64>,
     /// Successful requests (status < 400) whose latency met the objective.
     pub within_slo: u64,
+    /// Time to first byte of the answered requests: from the send to the first byte of the response.
+    pub ttfb: Histogram<u64>,
+    /// Request bytes written, in the measured window.
+    pub bytes_sent: u64,
+    /// Response bytes read (heads and bodies as they came over the wire), in the measured window.
+    pub bytes_received: u64,
+}
+
+/// What one answered request moved, and how soon its answer began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// From the send to the response's first byte.
+    pub ttfb: Duration,
+    /// Request bytes written.
+    pub sent: u64,
+    /// Response bytes read.
+    pub received: u64,
 }
 
 /// A send this far behind its due time counts as late.
@@ -130,6 +147,9 @@ impl Recorder {
             intervals: keep_intervals.then(BTreeMap::new),
             slo_us: None,
             within_slo: 0,
+            ttfb: new_histogram(),
+            bytes_sent: 0,
+            bytes_received: 0,
         }
     }
 
@@ -179,6 +199,15 @@ impl Recorder {
         }
     }
 
+    /// Records what an answered request in the measured window moved.
+    pub fn record_transfer(&mut self, transfer: Option<Transfer>) {
+        if let Some(t) = transfer {
+            self.ttfb.saturating_record(micros(t.ttfb));
+            self.bytes_sent += t.sent;
+            self.bytes_received += t.received;
+        }
+    }
+
     /// Adds another thread's records into this one.
     pub fn merge(&mut self, other: &Recorder) {
         for (mine, theirs) in self.by_name.iter_mut().zip(&other.by_name) {
@@ -196,6 +225,9 @@ impl Recorder {
         self.dropped += other.dropped;
         self.retried += other.retried;
         self.within_slo += other.within_slo;
+        self.ttfb.add(&other.ttfb).expect("same bounds");
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
         if let (Some(mine), Some(theirs)) = (&mut self.intervals, &other.intervals) {
             for (key, h) in theirs {
                 mine.entry(*key)

@@ -141,6 +141,21 @@ pub struct LoadReport {
     pub connect_us: Percentiles,
     /// TCP connections opened.
     pub connects: u64,
+    /// Time to first byte of the answered requests: from the send to the response's first byte. An export that
+    /// streams starts answering long before it ends; one that builds its whole body first does not.
+    #[serde(default)]
+    pub ttfb_us: Percentiles,
+    /// Request bytes written in the measured window (bodies included; an upload cut short by an early answer
+    /// counts what left).
+    #[serde(default)]
+    pub bytes_sent: u64,
+    /// Response bytes read in the measured window, heads and bodies as they came over the wire (compressed, when
+    /// the server compressed).
+    #[serde(default)]
+    pub bytes_received: u64,
+    /// `bytes_received` per answered request.
+    #[serde(default)]
+    pub bytes_per_response: f64,
     /// Outcome counts: status codes, `connect`, `timeout`, `io`.
     pub outcomes: BTreeMap<String, u64>,
     /// Per named request, when there is more than one.
@@ -368,6 +383,14 @@ pub(crate) fn assemble(
         service_us: Percentiles::of(&total.service),
         connect_us: Percentiles::of(&rec.connect),
         connects: rec.connect.len(),
+        ttfb_us: Percentiles::of(&rec.ttfb),
+        bytes_sent: rec.bytes_sent,
+        bytes_received: rec.bytes_received,
+        bytes_per_response: if rec.ttfb.is_empty() {
+            0.0
+        } else {
+            rec.bytes_received as f64 / rec.ttfb.len() as f64
+        },
         outcomes: total.outcomes,
         by_name,
         throughput_per_s: timeline,
@@ -398,6 +421,16 @@ pub fn human_us(us: u64) -> String {
         0..=999 => format!("{us}µs"),
         1_000..=999_999 => format!("{:.2}ms", us as f64 / 1e3),
         _ => format!("{:.2}s", us as f64 / 1e6),
+    }
+}
+
+/// Formats a byte count for people: `512 B`, `12.3 KiB`, `48.0 MiB`.
+pub fn human_bytes(bytes: f64) -> String {
+    match bytes {
+        b if b < 1024.0 => format!("{b:.0} B"),
+        b if b < 1024.0 * 1024.0 => format!("{:.1} KiB", b / 1024.0),
+        b if b < 1024.0 * 1024.0 * 1024.0 => format!("{:.1} MiB", b / (1024.0 * 1024.0)),
+        b => format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0)),
     }
 }
 
@@ -481,6 +514,17 @@ impl LoadReport {
                 human_us(self.connect_us.p99)
             ));
         }
+        if self.bytes_received > 0 {
+            lines.push(format!(
+                "transfer: {} sent, {} received ({} per response) · time to first byte p50 {} p95 {} p99 {}",
+                human_bytes(self.bytes_sent as f64),
+                human_bytes(self.bytes_received as f64),
+                human_bytes(self.bytes_per_response),
+                human_us(self.ttfb_us.p50),
+                self.ttfb_us.p95.map_or("–".into(), human_us),
+                human_us(self.ttfb_us.p99)
+            ));
+        }
         let g = &self.generator;
         lines.push(format!(
             "generator: {} thread(s), {:.2}s CPU ({:.1} µs/request), busiest thread {:.0}% busy, send lag p99 {}",
@@ -513,6 +557,8 @@ mod tests {
         assert_eq!(human_us(850), "850µs");
         assert_eq!(human_us(12_345), "12.35ms");
         assert_eq!(human_us(1_520_000), "1.52s");
+        assert_eq!(human_bytes(512.0), "512 B");
+        assert_eq!(human_bytes(48.0 * 1024.0 * 1024.0), "48.0 MiB");
     }
 
     #[test]

@@ -95,6 +95,17 @@ fn get() -> String {
     "GET".into()
 }
 
+/// Request headers from (name, value) pairs; the error names the header that is not valid HTTP.
+pub fn header_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    for (k, v) in pairs {
+        let name = HeaderName::from_bytes(k.trim().as_bytes()).map_err(|_| format!("bad header name {k:?}"))?;
+        let value = HeaderValue::from_str(v.trim()).map_err(|_| format!("bad value for header {k:?}"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
@@ -137,14 +148,8 @@ impl Scenario {
             let method = Method::from_bytes(raw.method.as_bytes())
                 .map_err(|_| invalid(line, format!("{:?} is not an HTTP method", raw.method)))?;
             let path = Template::parse(&raw.path).map_err(|e| invalid(line, e.to_string()))?;
-            let mut headers = HeaderMap::new();
-            for (k, v) in &raw.headers {
-                let name = HeaderName::from_bytes(k.as_bytes())
-                    .map_err(|_| invalid(line, format!("bad header name {k:?}")))?;
-                let value =
-                    HeaderValue::from_str(v).map_err(|_| invalid(line, format!("bad value for header {k:?}")))?;
-                headers.insert(name, value);
-            }
+            let headers =
+                header_map(raw.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| invalid(line, e))?;
             requests.push(RequestSpec {
                 name: raw.name,
                 weight: raw.weight,

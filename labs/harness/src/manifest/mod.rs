@@ -111,6 +111,11 @@ pub struct VariantSpec {
     pub new_connection: Option<bool>,
     /// Overrides the profile's request timeout.
     pub timeout: Option<Duration>,
+    /// The body of its request (with `path`), built when the variant runs: a 32 MiB upload is not made to list
+    /// the labs.
+    pub body: Option<lab_load_generator::BodySpec>,
+    /// A slow client: how fast each connection uploads and reads.
+    pub rates: lab_load_generator::Rates,
 }
 
 /// Open or closed model.

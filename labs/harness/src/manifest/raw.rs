@@ -51,6 +51,25 @@ pub(super) struct RawVariant {
     pub(super) on_demand: bool,
     pub(super) new_connection: Option<bool>,
     pub(super) timeout: Option<String>,
+    /// With `path`: the request's method, headers and body.
+    pub(super) method: Option<String>,
+    #[serde(default)]
+    pub(super) headers: BTreeMap<String, String>,
+    pub(super) body: Option<RawBody>,
+    /// A slow client: `"1MB/s"`.
+    pub(super) upload_rate: Option<String>,
+    pub(super) read_rate: Option<String>,
+}
+
+/// `body = { file = "…" }` or `body = { head = "…", repeat = "…", size = "32MB" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBody {
+    pub(super) file: Option<String>,
+    #[serde(default)]
+    pub(super) head: String,
+    pub(super) repeat: Option<String>,
+    pub(super) size: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lab_load_generator::scenario::line_of;
-use lab_load_generator::{parse_duration, Arrivals, RequestSpec, Scenario};
+use lab_load_generator::body::{parse_rate, parse_size};
+use lab_load_generator::scenario::{header_map, line_of};
+use lab_load_generator::{parse_duration, Arrivals, BodySpec, Rates, RequestSpec, Scenario};
 use toml::Spanned;
 
-use super::raw::{RawLesson, RawManifest, RawProfile, RawSampling, RawVariant};
+use super::raw::{RawBody, RawLesson, RawManifest, RawProfile, RawSampling, RawVariant};
 use crate::sampling::Sampling;
 
 use super::{known_metric, Exercise, Lesson, Manifest, ManifestError, ModeKind, Profile, VariantSpec, METRICS};
@@ -123,8 +124,33 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
             )));
         }
         let requests = match &v.path {
-            Some(path) => Some(vec![RequestSpec::get(path).map_err(|e| fail(e.to_string()))?]),
+            Some(path) => {
+                let mut spec = RequestSpec::get(path).map_err(|e| fail(e.to_string()))?;
+                if let Some(method) = &v.method {
+                    spec.method = method
+                        .parse()
+                        .map_err(|_| fail(format!("{method:?} is not an HTTP method")))?;
+                }
+                spec.headers = header_map(v.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(fail)?;
+                Some(vec![spec])
+            }
+            None if v.method.is_some() || !v.headers.is_empty() || v.body.is_some() => {
+                return Err(fail(
+                    "`method`, `headers` and `body` shape the variant's own request: give its `path` too".into(),
+                ))
+            }
             None => None,
+        };
+        let body = v
+            .body
+            .as_ref()
+            .map(|b| body_spec(source, b))
+            .transpose()
+            .map_err(fail)?;
+        let rate = |r: &Option<String>| r.as_deref().map(parse_rate).transpose().map_err(fail);
+        let rates = Rates {
+            upload: rate(&v.upload_rate)?,
+            read: rate(&v.read_rate)?,
         };
         let timeout = v.timeout.as_deref().map(parse_duration).transpose().map_err(fail)?;
         if timeout.is_some_and(|t| t.is_zero()) {
@@ -143,12 +169,33 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
             on_demand: v.on_demand,
             new_connection: v.new_connection,
             timeout,
+            body,
+            rates,
         });
     }
     if variants.is_empty() {
         return Err(source.fail(1, "a lab needs at least one variant".into()));
     }
     Ok(variants)
+}
+
+/// A variant's `body`: a file beside `lab.toml`, or a generated one (`head`, `repeat`, `size`), never both.
+fn body_spec(source: &Source, raw: &RawBody) -> Result<BodySpec, String> {
+    match (&raw.file, &raw.repeat, &raw.size) {
+        (Some(file), None, None) if raw.head.is_empty() => {
+            let path = source.dir.join(file);
+            if !path.is_file() {
+                return Err(format!("body file {} does not exist", path.display()));
+            }
+            Ok(BodySpec::File(path))
+        }
+        (None, Some(repeat), Some(size)) if !repeat.is_empty() => Ok(BodySpec::Generated {
+            head: raw.head.clone(),
+            repeat: repeat.clone(),
+            size: parse_size(size)?,
+        }),
+        _ => Err("body is either { file = \"…\" } or { head = \"…\", repeat = \"…\", size = \"32MB\" } with a non-empty repeat".into()),
+    }
 }
 
 /// `baseline = "<variant>"`: required, and one of the variants.

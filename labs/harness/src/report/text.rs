@@ -1,7 +1,7 @@
 //! The report as people read it: the comparison table (terminal), the verdicts under it, and the same as Markdown
 //! for the book. Every figure comes from the report's data; nothing here measures or judges.
 
-use lab_load_generator::report::human_us;
+use lab_load_generator::report::{human_bytes, human_us};
 
 use super::html;
 use super::RunReport;
@@ -145,6 +145,7 @@ impl RunReport {
             }
         }
         lines.extend(self.note_lines());
+        lines.extend(self.transfer_lines());
         for v in &self.variants {
             let Some(timeline) = &v.timeline else { continue };
             for (name, series) in &timeline.series {
@@ -171,6 +172,29 @@ impl RunReport {
             lines.push(gate.line());
         }
         lines.join("\n")
+    }
+
+    /// Per variant whose requests or responses are large (64 KiB or more on average): bytes each way and time to
+    /// first byte — an export or an upload is judged by them more than by its last byte.
+    pub fn transfer_lines(&self) -> Vec<String> {
+        const LARGE: f64 = 64.0 * 1024.0;
+        let mut lines = Vec::new();
+        for v in &self.variants {
+            let l = &v.load;
+            let sent_per_request = l.bytes_sent as f64 / (l.requests.max(1)) as f64;
+            if l.bytes_per_response < LARGE && sent_per_request < LARGE {
+                continue;
+            }
+            lines.push(format!(
+                "⇅ {}: {} per response, {} sent per request · time to first byte p50 {} p99 {}",
+                v.name,
+                human_bytes(l.bytes_per_response),
+                human_bytes(sent_per_request),
+                human_us(l.ttfb_us.p50),
+                human_us(l.ttfb_us.p99),
+            ));
+        }
+        lines
     }
 
     /// Per variant, Prometheus's p99 beside the generator's (`--prometheus`).

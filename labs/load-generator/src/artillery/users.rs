@@ -347,7 +347,8 @@ impl User {
         };
         let answer = tokio::time::timeout_at(deadline.into(), connection.send_keeping(bytes, head, kept)).await;
         match answer {
-            Ok(Ok(status)) => {
+            Ok(Ok(answer)) => {
+                let status = answer.status;
                 self.connection = Some(connection);
                 Ok(status)
             }
