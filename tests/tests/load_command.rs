@@ -274,3 +274,83 @@ fn find_capacity_without_an_objective_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--find-capacity needs an objective"), "{stderr}");
 }
+
+/// An upload server: answers every POST with 100,000 bytes once it has read the whole body.
+fn upload_server() -> std::net::SocketAddr {
+    use axum::routing::post;
+    workbench_tests::serve_on_loopback(|listener| async move {
+        let app = axum::Router::new().route(
+            "/upload",
+            post(|body: axum::body::Bytes| async move {
+                assert_eq!(body.len(), 256 * 1024, "the whole generated body arrived");
+                vec![b'x'; 100_000]
+            }),
+        );
+        axum::serve(listener, app).await.unwrap();
+    })
+}
+
+#[test]
+fn a_generated_body_and_a_slow_reader_are_counted_byte_for_byte() {
+    let addr = upload_server();
+    let url = format!("http://{addr}/upload");
+    let output = run_xtask(&[
+        "load",
+        &url,
+        "--method",
+        "POST",
+        "--body",
+        "abcd",
+        "--body-size",
+        "256KiB",
+        "--read-rate",
+        "4MB/s",
+        "--connections",
+        "1",
+        "--duration",
+        "1s",
+        "--json",
+    ]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let report = json(&stdout);
+    let requests = report["requests"].as_u64().unwrap();
+    assert!(requests >= 1 && report["errors"] == 0, "{report}");
+    let request_head = format!("POST /upload HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 262144\r\n\r\n").len() as u64;
+    assert_eq!(
+        report["bytes_sent"].as_u64().unwrap(),
+        requests * (request_head + 262_144)
+    );
+    let received = report["bytes_received"].as_u64().unwrap();
+    assert_eq!(received % requests, 0, "every response is the same size");
+    let per_response = received / requests;
+    assert!(
+        (100_000..100_400).contains(&per_response),
+        "a 100,000-byte body and its head: {per_response}"
+    );
+    assert_eq!(report["bytes_per_response"].as_f64().unwrap(), per_response as f64);
+    assert!(report["ttfb_us"]["p50"].as_u64().unwrap() > 0);
+    // Reading 100 kB at 4 MiB/s takes at least 23 ms, so one connection cannot finish more than 43 in a second.
+    assert!(requests <= 43, "{requests} responses read at 4 MiB/s in one second");
+}
+
+#[test]
+fn bad_sizes_and_rates_are_usage_errors() {
+    for (flag, value) in [
+        ("--read-rate", "fast"),
+        ("--upload-rate", "0/s"),
+        ("--body-size", "lots"),
+    ] {
+        let mut args = vec!["load", "http://127.0.0.1:9/", flag, value];
+        if flag == "--body-size" {
+            args.extend(["--body", "x"]);
+        }
+        let output = run_xtask(&args);
+        let (_, stderr) = texts(&output);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(value),
+            "{flag} {value}: the message quotes the bad value: {stderr}"
+        );
+    }
+}

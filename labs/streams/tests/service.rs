@@ -289,6 +289,8 @@ fn a_client_that_goes_away_mid_export_stops_the_query() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lab-streams"))
         .args(["--variant", "streamed", "--port", "0", "--rows", "400000", "--db"])
         .arg(&db)
+        // Its imports database goes in this test's folder too: a killed server cannot remove its temporary file.
+        .env("TMPDIR", dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

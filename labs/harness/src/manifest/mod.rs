@@ -286,6 +286,50 @@ at_least = 2.0
     }
 
     #[test]
+    fn a_variant_may_upload_a_generated_body_as_a_slow_client() {
+        let upload = GOOD.replace(
+            r#"{ name = "slow" }"#,
+            r#"{ name = "slow", method = "POST", path = "/import", headers = { content-type = "text/csv" }, body = { head = "id\n", repeat = "1\n", size = "1KiB" }, upload_rate = "64KiB/s", read_rate = "1MB/s" }"#,
+        );
+        let m = parse(&upload).unwrap();
+        let v = &m.variants[0];
+        let request = &v.requests.as_ref().unwrap()[0];
+        assert_eq!(request.method.as_str(), "POST");
+        assert_eq!(request.headers["content-type"], "text/csv");
+        assert_eq!(
+            v.body.as_ref().unwrap().build().unwrap().len(),
+            1025,
+            "3 bytes of head, then 511 whole units of 2"
+        );
+        assert_eq!((v.rates.upload, v.rates.read), (Some(64 << 10), Some(1 << 20)));
+        // Each mistake names the variant's line.
+        for (bad, says) in [
+            (r#"{ name = "slow", body = { file = "x.csv" } }"#, "give its `path` too"),
+            (
+                r#"{ name = "slow", path = "/", body = { file = "missing.csv" } }"#,
+                "does not exist",
+            ),
+            (
+                r#"{ name = "slow", path = "/", body = { repeat = "", size = "1KiB" } }"#,
+                "non-empty repeat",
+            ),
+            (r#"{ name = "slow", read_rate = "fast" }"#, "per second"),
+            (
+                r#"{ name = "slow", path = "/", method = "P O S T" }"#,
+                "not an HTTP method",
+            ),
+        ] {
+            let e = parse(&GOOD.replace(r#"{ name = "slow" }"#, bad))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("labs/demo/lab.toml:7: ") && e.contains(says),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn a_variant_runs_its_own_name_unless_it_serves_another() {
         let m = parse(GOOD).unwrap();
         assert_eq!(m.baseline, "slow");
