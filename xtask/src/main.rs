@@ -9,6 +9,7 @@ mod hint;
 mod lab;
 mod list;
 mod load;
+mod logs;
 mod progress;
 mod progress_bar;
 mod quiz;
@@ -57,6 +58,11 @@ enum Command {
     ///
     /// Exit status: 0 when graded (or valid), 2 on a broken answer file or bank (named with file and line).
     Quiz(quiz::QuizArgs),
+    /// Read JSON-lines logs: requests, error rate, latency percentiles from the logged durations, the slowest
+    /// routes, one request's lines in order (`--request-id`). Streams files of any size; bad lines are counted.
+    ///
+    /// Exit status: 0 when read, 2 when a file cannot be opened.
+    Logs(logs::LogsArgs),
     /// Build the guide (book/) into target/book with mdBook as a library, and check its internal links.
     Book(book::BookArgs),
 }
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
         Command::Progress => progress::run(),
         Command::Quiz(args) => quiz::run(args),
         Command::Book(args) => book::run(args),
+        Command::Logs(args) => logs::run(args),
     };
     match outcome {
         Ok(code) => code,
