@@ -13,7 +13,11 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
 fn dispatch(enabled: bool) -> Dispatch {
-    let layer = JsonLines::new(std::io::sink, Redactor::default(), Counters::new(COUNTERS));
+    let layer = JsonLines::new(
+        std::io::sink,
+        std::sync::Arc::new(Redactor::default()),
+        Counters::new(COUNTERS),
+    );
     let level = if enabled { LevelFilter::INFO } else { LevelFilter::WARN };
     Dispatch::new(tracing_subscriber::registry().with(layer.with_filter(level)))
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use lab_kit::{App, Counters, LabServer, RuntimeFlavor};
 
+use crate::line::Redact;
 use crate::pipeline::{Pipeline, Variant};
-use crate::redact::Redactor;
 use crate::server::{app, AppState, COUNTERS};
 use crate::sink::{Sink, SinkKind};
 
@@ -90,7 +90,12 @@ impl LabServer for Cli {
         };
         let counters = Counters::new(COUNTERS);
         let sink = Sink::open(&kind, counters.clone())?;
-        let pipeline = Pipeline::build(variant, sink, Redactor::default(), counters.clone(), self.queue_lines);
+        // The learner's redactor only in the exercise variant; the reference everywhere else.
+        let redactor: Arc<dyn Redact> = match variant {
+            Variant::Exercise => Arc::new(exercise_logging::Redactor::default()),
+            _ => Arc::new(crate::redact::Redactor::default()),
+        };
+        let pipeline = Pipeline::build(variant, sink, redactor, counters.clone(), self.queue_lines);
         let state = AppState::new(pipeline, counters).with_temporary_log(temporary);
         Ok(app(Arc::new(state)).into())
     }

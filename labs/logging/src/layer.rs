@@ -18,7 +18,9 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::redact::Redactor;
+use std::sync::Arc;
+
+use crate::line::Redact;
 
 /// The correlation id of a span, kept in its extensions.
 struct RequestId(String);
@@ -26,13 +28,13 @@ struct RequestId(String);
 /// Writes events as JSON lines into `make_writer`'s writer.
 pub struct JsonLines<W> {
     make_writer: W,
-    redactor: Redactor,
+    redactor: Arc<dyn Redact>,
     counters: Counters,
 }
 
 impl<W> JsonLines<W> {
     /// A layer writing into `make_writer`, redacting with `redactor`, counting `lines_produced`.
-    pub fn new(make_writer: W, redactor: Redactor, counters: Counters) -> Self {
+    pub fn new(make_writer: W, redactor: Arc<dyn Redact>, counters: Counters) -> Self {
         JsonLines {
             make_writer,
             redactor,
@@ -99,7 +101,7 @@ where
             &fields.message,
             request_id.as_deref(),
             fields.values,
-            &self.redactor,
+            &*self.redactor,
         );
         self.counters.incr("lines_produced");
         // A failed write has nowhere to be logged; the sink's counters show the lines that did not arrive.

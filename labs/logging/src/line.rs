@@ -1,10 +1,37 @@
 //! One log line: a JSON object with the time, the level, the message, the correlation id and the event's fields,
-//! string values passed through the [`Redactor`]. Every variant writes exactly these bytes, so they differ only in
-//! how the bytes reach the sink.
+//! string values passed through a redactor. Every variant writes exactly these bytes, so they differ only in how
+//! the bytes reach the sink.
+
+use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::redact::{Redactor, REDACTED};
+use crate::redact::REDACTED;
+
+/// A redactor as a log line uses it: the reference (`crate::redact`) or the learner's (`exercise_logging`) — the
+/// same API, two types, adapted once here.
+pub trait Redact: Send + Sync {
+    /// True when the field is redacted whatever its value.
+    fn is_secret_field(&self, name: &str) -> bool;
+    /// The string value as it may be logged.
+    fn scrub<'a>(&self, name: &str, value: &'a str) -> Cow<'a, str>;
+}
+
+macro_rules! redacts {
+    ($t:ty) => {
+        impl Redact for $t {
+            fn is_secret_field(&self, name: &str) -> bool {
+                <$t>::is_secret_field(self, name)
+            }
+            fn scrub<'a>(&self, name: &str, value: &'a str) -> Cow<'a, str> {
+                <$t>::scrub(self, name, value)
+            }
+        }
+    };
+}
+
+redacts!(crate::redact::Redactor);
+redacts!(exercise_logging::Redactor);
 
 /// Appends one JSON line (with its newline) to `out`.
 pub fn write_line(
@@ -13,7 +40,7 @@ pub fn write_line(
     message: &str,
     request_id: Option<&str>,
     fields: Vec<(&str, Value)>,
-    redactor: &Redactor,
+    redactor: &dyn Redact,
 ) {
     let mut object = Map::with_capacity(fields.len() + 4);
     let millis = std::time::SystemTime::now()
@@ -54,7 +81,7 @@ mod tests {
             "payment authorized",
             Some("abc"),
             fields,
-            &Redactor::default(),
+            &crate::redact::Redactor::default(),
         );
         assert_eq!(out.last(), Some(&b'\n'));
         let line: Value = serde_json::from_slice(&out).unwrap();

@@ -29,7 +29,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
 use crate::layer::JsonLines;
-use crate::redact::Redactor;
+use crate::line::Redact;
 use crate::sink::{CountingSink, Sink};
 
 /// The variants, as `lab.toml` names them.
@@ -45,6 +45,8 @@ pub enum Variant {
     NonBlockingBackpressure,
     /// The same events, below the enabled level.
     Filtered,
+    /// As `tracing-sync`, redacting with the learner's redactor (`exercise/src/lib.rs`).
+    Exercise,
 }
 
 /// The sink behind a lock: what `println` and `tracing-sync` write into.
@@ -73,7 +75,7 @@ impl<'a> MakeWriter<'a> for Locked {
 /// The `println` variant's logger: a line formatted by hand and written under the lock.
 pub struct Println {
     sink: Locked,
-    redactor: Redactor,
+    redactor: Arc<dyn Redact>,
     counters: Counters,
 }
 
@@ -81,7 +83,7 @@ impl Println {
     /// Logs one line.
     pub fn log(&self, level: &str, message: &str, request_id: &str, fields: Vec<(&str, Value)>) {
         let mut line = Vec::with_capacity(256);
-        crate::line::write_line(&mut line, level, message, Some(request_id), fields, &self.redactor);
+        crate::line::write_line(&mut line, level, message, Some(request_id), fields, &*self.redactor);
         self.counters.incr("lines_produced");
         let _ = self.sink.make_writer().write_all(&line);
     }
@@ -164,7 +166,7 @@ impl Pipeline {
     pub fn build(
         variant: Variant,
         mut sink: Sink,
-        redactor: Redactor,
+        redactor: Arc<dyn Redact>,
         counters: Counters,
         queue_lines: usize,
     ) -> Pipeline {
@@ -179,7 +181,7 @@ impl Pipeline {
                 };
                 (Logger::Println(println), None, None, None)
             }
-            Variant::TracingSync => {
+            Variant::TracingSync | Variant::Exercise => {
                 let layer = json(Locked(Arc::new(Mutex::new(writer))));
                 (
                     Logger::Tracing(Dispatch::new(tracing_subscriber::registry().with(layer))),

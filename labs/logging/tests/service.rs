@@ -35,7 +35,7 @@ async fn run(
     let file = dir.path().join("out.log");
     let counters = Counters::new(COUNTERS);
     let sink = Sink::open(&SinkKind::File(file.clone()), counters.clone()).unwrap();
-    let pipeline = Pipeline::build(variant, sink, Redactor::default(), counters.clone(), 1 << 16);
+    let pipeline = Pipeline::build(variant, sink, Arc::new(Redactor::default()), counters.clone(), 1 << 16);
     let state = Arc::new(AppState::new(pipeline, counters));
     let router = app(state.clone());
     let mut ids = Vec::new();
