@@ -1,70 +1,18 @@
 //! The cluster as a learner runs it: the real binary, a primary and two workers, driven over fresh TCP connections
 //! so that the distribution decides for every request. Counters are asserted exactly; nothing here is timed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 
-/// A server process, killed (with its workers, which leave when their primary is gone) when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
+use lab_kit::testing::{eventually, get, request, stats, ServerProcess};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lab-clustering"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .parse()
-        .unwrap();
-    let server = Server { child, addr };
+fn start(args: &[&str]) -> ServerProcess {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-clustering"));
+    command.args(args).stderr(Stdio::inherit());
+    let server = ServerProcess::start(command);
     eventually("the cluster to be ready", || get(server.addr, "/healthz").0 == 200);
     server
-}
-
-/// One request on a new connection: (status, body); status 0 when the connection failed.
-fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let _ = write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: lab\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
-    (status, body)
-}
-
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    request(addr, "GET", path)
-}
-
-fn stats(addr: SocketAddr) -> serde_json::Value {
-    let (status, body) = get(addr, "/stats");
-    serde_json::from_str(&body).unwrap_or_else(|_| panic!("/stats answered {status}: {body:?}"))
 }
 
 /// `/stats`, or `None` while a worker is being replaced (the connection may reach the one that died).
@@ -79,18 +27,6 @@ fn cpu_ticks(pid: u32) -> u64 {
     let fields: Vec<&str> = after.split_whitespace().collect();
     fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
         + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
-}
-
-/// Polls `ok` until it holds (probing, not sleeping for a guessed time); panics after 10 s.
-fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("waited 10 s for {what}");
 }
 
 /// Live child processes of `pid`, from /proc.
@@ -189,7 +125,7 @@ fn in_redis_the_limit_and_the_sessions_are_the_clusters() {
 fn a_killed_worker_is_replaced_and_counted() {
     for variant in ["reuseport", "shared-listener", "round-robin"] {
         let server = start(&["--variant", variant, "--workers", "2"]);
-        let workers = children(server.child.id());
+        let workers = children(server.pid());
         assert_eq!(workers.len(), 2, "{variant}: {workers:?}");
         Command::new("kill")
             .args(["-9", &workers[0].to_string()])
@@ -198,7 +134,7 @@ fn a_killed_worker_is_replaced_and_counted() {
         eventually("the replacement to serve", || {
             stats_if_up(server.addr).is_some_and(|s| s["restarts"] == 1) && get(server.addr, "/healthz").0 == 200
         });
-        let now = children(server.child.id());
+        let now = children(server.pid());
         assert_eq!(now.len(), 2, "{variant}: {now:?}");
         assert!(!now.contains(&workers[0]), "{variant}: the killed worker is gone");
         assert_eq!(get(server.addr, "/ping"), (200, "pong".into()));
@@ -207,8 +143,8 @@ fn a_killed_worker_is_replaced_and_counted() {
 
 #[test]
 fn sigterm_lets_in_flight_requests_finish_and_leaves_no_process() {
-    let mut server = start(&["--variant", "round-robin", "--workers", "2", "--rounds", "3000000"]);
-    let workers = children(server.child.id());
+    let server = start(&["--variant", "round-robin", "--workers", "2", "--rounds", "3000000"]);
+    let workers = children(server.pid());
     let addr = server.addr;
     let before: Vec<u64> = workers.iter().map(|w| cpu_ticks(*w)).collect();
     let slow = std::thread::spawn(move || get(addr, "/work"));
@@ -216,23 +152,18 @@ fn sigterm_lets_in_flight_requests_finish_and_leaves_no_process() {
     eventually("the request to be in flight", || {
         workers.iter().zip(&before).any(|(w, b)| cpu_ticks(*w) > b + 20)
     });
-    Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
+    let exit = server.terminate();
     let (status, body) = slow.join().unwrap();
     assert_eq!(status, 200, "the in-flight request finished: {body}");
-    let exit = server.child.wait().unwrap();
     assert!(exit.success(), "{exit}");
     eventually("every worker to exit", || workers.iter().all(|w| !alive(*w)));
 }
 
 #[test]
 fn workers_leave_when_their_primary_is_killed() {
-    let mut server = start(&["--variant", "reuseport", "--workers", "2"]);
-    let workers = children(server.child.id());
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    let server = start(&["--variant", "reuseport", "--workers", "2"]);
+    let workers = children(server.pid());
+    server.kill();
     eventually("the orphaned workers to exit", || workers.iter().all(|w| !alive(*w)));
 }
 

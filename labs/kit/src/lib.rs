@@ -21,6 +21,7 @@ mod loop_lag;
 mod run;
 mod serve;
 pub mod telemetry;
+pub mod testing;
 
 pub use args::{RuntimeFlavor, ServerArgs};
 pub use counters::Counters;

@@ -144,10 +144,10 @@ async fn every_line_of_a_request_carries_its_id_spawned_work_included() {
 /// The real server, over a pipe that stalls at once for 1.5 s; returns /stats once `requests` orders were served
 /// and the stall is over, and the number of lines in the file after SIGTERM.
 fn stalled_server(variant: &str, requests: usize) -> (serde_json::Value, usize) {
-    use std::io::{BufRead, BufReader, Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("out.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lab-logging"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lab-logging"));
+    command
         .args([
             "--variant",
             variant,
@@ -161,53 +161,25 @@ fn stalled_server(variant: &str, requests: usize) -> (serde_json::Value, usize) 
             "1500ms",
         ])
         .args(["--queue-lines", "64", "--log-file"])
-        .arg(&log)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_string();
-    let get = |path: &str| {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        text.split("\r\n\r\n").nth(1).unwrap().to_string()
-    };
+        .arg(&log);
+    let server = lab_kit::testing::ServerProcess::start(command);
     // Requests from 4 threads at once: a blocked logger blocks one of them, not the test.
     std::thread::scope(|scope| {
         for t in 0..4 {
-            let get = &get;
+            let server = &server;
             scope.spawn(move || {
                 for i in 0..requests / 4 {
-                    get(&format!("/order/{}", t * 1000 + i));
+                    assert_eq!(server.get(&format!("/order/{}", t * 1000 + i)).0, 200);
                 }
             });
         }
     });
-    // Probe until the stall is over and every queued line reached the pipe (at most 10 s), then stop the server.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let stats = loop {
-        let stats: serde_json::Value = serde_json::from_str(&get("/stats")).unwrap();
-        if stats["lines_buffered"] == 0 || std::time::Instant::now() > deadline {
-            break stats;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20)); // the probe's interval
-    };
-    assert_eq!(
-        stats["lines_buffered"], 0,
-        "the queue drained once the sink read again: {stats}"
-    );
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert!(child.wait().unwrap().success(), "a graceful stop");
+    // Once the stall is over every queued line reaches the pipe; then stop the server as the harness does.
+    lab_kit::testing::eventually("the queue to drain into the pipe", || {
+        server.stats()["lines_buffered"] == 0
+    });
+    let stats = server.stats();
+    assert!(server.terminate().success(), "a graceful stop");
     let lines = std::fs::read_to_string(&log).unwrap().lines().count();
     (stats, lines)
 }

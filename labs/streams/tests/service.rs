@@ -283,58 +283,27 @@ async fn wrong_type_and_oversized_uploads_are_refused_without_reading_them() {
 
 #[test]
 fn a_client_that_goes_away_mid_export_stops_the_query() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("orders.sqlite");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lab-streams"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lab-streams"));
+    command
         .args(["--variant", "streamed", "--port", "0", "--rows", "400000", "--db"])
-        .arg(&db)
+        .arg(dir.path().join("orders.sqlite"))
         // Its imports database goes in this test's folder too: a killed server cannot remove its temporary file.
-        .env("TMPDIR", dir.path())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let stdout = child.stdout.take().unwrap();
-    let _guard = Kill(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the server announces its address")
-        .to_string();
-    let stats = || -> serde_json::Value {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        s.write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap()
-    };
-    let mut export = std::net::TcpStream::connect(&addr).unwrap();
+        .env("TMPDIR", dir.path());
+    let server = lab_kit::testing::ServerProcess::start(command);
+    let mut export = std::net::TcpStream::connect(server.addr).unwrap();
     export
         .write_all(b"GET /export.csv HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let mut first = vec![0u8; 64 * 1024];
     export.read_exact(&mut first).unwrap();
     drop(export);
-    // Probe until the producer notices (its next send fails), at most 10 s.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let stats = loop {
-        let s = stats();
-        if s["exports_cancelled"] == 1 || std::time::Instant::now() > deadline {
-            break s;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10)); // the probe's interval, not a wait for a result
-    };
-    assert_eq!(stats["exports_cancelled"], 1, "{stats}");
+    // The producer notices at its next send, which fails.
+    lab_kit::testing::eventually("the export to be cancelled", || {
+        server.stats()["exports_cancelled"] == 1
+    });
+    let stats = server.stats();
     assert_eq!(stats["exports_completed"], 0, "{stats}");
     let rows = stats["export_rows"].as_u64().unwrap();
     assert!(rows < 400_000, "the query stopped: {rows} of 400000 rows read");
