@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 pub use lab_harness::process::LabProcess;
 
@@ -107,19 +106,9 @@ pub fn processes_with_marker(marker: &str) -> Vec<u32> {
         .collect()
 }
 
-/// Polls `condition` every 20 ms until it holds or `within` passes; returns whether it held.
-pub fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// Polls `condition` every 20 ms until it holds or `within` passes; returns whether it held (lab-kit's probe loop,
+/// shared with the labs' own tests).
+pub use lab_kit::testing::poll_until as eventually;
 
 /// Every file under `book/src` whose name ends in `.extension`, sorted (chapters, committed run reports).
 pub fn book_files(extension: &str) -> Vec<PathBuf> {

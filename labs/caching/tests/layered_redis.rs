@@ -173,11 +173,9 @@ async fn redis_going_away_mid_run_fails_no_request() {
         .spawn()
         .expect("redis-server must be installed where REDIS_URL is set");
     let url = format!("redis://127.0.0.1:{port}/0");
-    let ready = Instant::now() + Duration::from_secs(10);
-    while redis::Client::open(url.as_str()).unwrap().get_connection().is_err() {
-        assert!(Instant::now() < ready, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    lab_kit::testing::eventually("redis-server to start", || {
+        redis::Client::open(url.as_str()).unwrap().get_connection().is_ok()
+    });
     let dir = tempfile::tempdir().unwrap();
     let server = start(&url, &dir.path().join("catalogue.sqlite"));
     for id in 1..=20 {

@@ -105,14 +105,22 @@ pub fn stats(addr: SocketAddr) -> serde_json::Value {
     serde_json::from_str(&body).unwrap_or_else(|_| panic!("/stats answered {status}: {body:?}"))
 }
 
-/// Polls `ok` until it holds (probing, not sleeping for a guessed time); panics after 10 s.
-pub fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
+/// Polls `condition` every 20 ms until it holds or `within` passes; returns whether it held. The one probe loop
+/// of the workspace's tests (`workbench_tests::eventually` is this function).
+pub fn poll_until(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if condition() {
+            return true;
         }
-        std::thread::sleep(Duration::from_millis(20)); // the probe's interval
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20)); // the probe's interval, not a wait for a result
     }
-    panic!("waited 10 s for {what}");
+}
+
+/// Polls `ok` until it holds (probing, not sleeping for a guessed time); panics after 10 s naming `what`.
+pub fn eventually(what: &str, ok: impl FnMut() -> bool) {
+    assert!(poll_until(Duration::from_secs(10), ok), "waited 10 s for {what}");
 }

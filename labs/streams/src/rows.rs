@@ -56,7 +56,7 @@ pub fn write_csv(row: &Row, out: &mut Vec<u8>) -> rusqlite::Result<()> {
             out.push(b',');
         }
         match row.get_ref(i)? {
-            ValueRef::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            ValueRef::Integer(n) => write_integer(n, out),
             ValueRef::Text(text) => csv_field(text, out),
             ValueRef::Null => {}
             other => return Err(rusqlite::Error::InvalidColumnType(i, "order".into(), other.data_type())),
@@ -64,6 +64,12 @@ pub fn write_csv(row: &Row, out: &mut Vec<u8>) -> rusqlite::Result<()> {
     }
     out.push(b'\n');
     Ok(())
+}
+
+/// Appends an integer's digits, formatted straight into the chunk (a `to_string()` would allocate twice a row).
+fn write_integer(n: i64, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let _ = write!(out, "{n}");
 }
 
 /// Appends one CSV field: as it is, or in quotes with its quotes doubled.
@@ -94,7 +100,7 @@ pub fn write_ndjson(row: &Row, out: &mut Vec<u8>) -> rusqlite::Result<()> {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\":");
         match row.get_ref(i)? {
-            ValueRef::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            ValueRef::Integer(n) => write_integer(n, out),
             ValueRef::Text(text) => {
                 let text = std::str::from_utf8(text).map_err(|e| rusqlite::Error::Utf8Error(i, e))?;
                 // serde_json escapes exactly what JSON needs (quotes, backslashes, control characters).

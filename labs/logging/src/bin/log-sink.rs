@@ -63,10 +63,5 @@ fn run() -> Result<(), String> {
 }
 
 fn parse(text: &str) -> Result<Duration, String> {
-    let ms = |n: &str, scale: f64| n.parse::<f64>().map(|v| Duration::from_secs_f64(v * scale));
-    match text.strip_suffix("ms") {
-        Some(n) => ms(n, 1e-3),
-        None => ms(text.trim_end_matches('s'), 1.0),
-    }
-    .map_err(|_| format!("{text:?} is not a duration (e.g. 500ms, 2s)"))
+    humantime::parse_duration(text).map_err(|e| format!("{text:?} is not a duration ({e}); e.g. 500ms, 2s"))
 }
