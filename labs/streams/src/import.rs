@@ -263,7 +263,10 @@ pub async fn streamed(mut job: ImportJob, headers: HeaderMap, body: Body) -> Res
     };
     let result = read.await;
     if let Err(refusal) = result {
-        // The channel closes without a commit: the writer rolls the transaction back.
+        // The channel closes without a commit: the writer rolls the transaction back. Wait for it before
+        // answering, so a client that fixes line N and uploads again never meets this file's write lock.
+        drop(tx);
+        let _ = writer.await;
         return job.refuse(refusal, bytes_read);
     }
     finish(&job, writer, bytes_read).await
