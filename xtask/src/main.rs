@@ -10,6 +10,7 @@ mod lab;
 mod list;
 mod load;
 mod logs;
+mod pm;
 mod progress;
 mod progress_bar;
 mod quiz;
@@ -63,6 +64,11 @@ enum Command {
     ///
     /// Exit status: 0 when read, 2 when a file cannot be opened.
     Logs(logs::LogsArgs),
+    /// The process manager (workbench-pm): start an ecosystem file's apps, then list, reload, restart, stop,
+    /// delete them and read their logs, in PM2's words (`cargo xtask pm help`).
+    ///
+    /// Exit status: workbench-pm's (0 done, 1 failed, 2 bad arguments).
+    Pm(pm::PmArgs),
     /// Build the guide (book/) into target/book with mdBook as a library, and check its internal links.
     Book(book::BookArgs),
 }
@@ -119,6 +125,7 @@ fn main() -> ExitCode {
         Command::Quiz(args) => quiz::run(args),
         Command::Book(args) => book::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Pm(args) => pm::run(args),
     };
     match outcome {
         Ok(code) => code,

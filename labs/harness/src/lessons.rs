@@ -26,6 +26,9 @@ pub struct Verdict {
     pub variant: String,
     /// The ratio the claim needs.
     pub expected_ratio: f64,
+    /// The most the winner's value may be, besides the ratio (a reload must lose zero requests, not merely fewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_at_most: Option<f64>,
     /// The ratio measured; `null` when it could not be judged.
     pub observed_ratio: Option<f64>,
     /// The baseline's value of the metric.
@@ -44,13 +47,17 @@ impl Verdict {
     pub fn line(&self) -> String {
         match (self.observed_ratio, &self.note) {
             (Some(ratio), _) => format!(
-                "{} {} — measured {}{}× (needs ≥ {}×; {} {} vs {} {})",
+                "{} {} — measured {}{}× (needs ≥ {}×{}; {} {} vs {} {})",
                 if self.holds { "✓" } else { "✗" },
                 self.claim,
                 // A zero denominator was read as one: the true ratio is at least this (unbounded).
                 if self.denominator() == Some(0.0) { "≥ " } else { "" },
                 round(ratio),
                 round(self.expected_ratio),
+                match self.variant_at_most {
+                    Some(most) => format!(" and {} ≤ {}", self.variant, self.show(most)),
+                    None => String::new(),
+                },
                 self.baseline,
                 self.show(self.baseline_value.unwrap_or_default()),
                 self.variant,
@@ -188,6 +195,7 @@ fn judge_one(lesson: &Lesson, results: &[VariantResult]) -> Verdict {
         baseline: lesson.baseline.clone(),
         variant: lesson.variant.clone(),
         expected_ratio: lesson.at_least,
+        variant_at_most: lesson.variant_at_most,
         observed_ratio: None,
         baseline_value: None,
         variant_value: None,
@@ -221,7 +229,7 @@ fn judge_one(lesson: &Lesson, results: &[VariantResult]) -> Verdict {
         return verdict;
     };
     verdict.observed_ratio = Some(ratio.measured);
-    verdict.holds = holds;
+    verdict.holds = holds && lesson.variant_at_most.is_none_or(|most| v <= most);
     verdict
 }
 
@@ -387,6 +395,7 @@ mod tests {
             baseline: "slow".into(),
             variant: "fast".into(),
             at_least,
+            variant_at_most: None,
         }
     }
 
@@ -401,6 +410,27 @@ mod tests {
         assert!(v[0].line().contains("measured ≥ 500×"), "{}", v[0].line());
         let v = judge(&[lesson("achieved_rps", Better::Higher, 1.0)], &results);
         assert_eq!(v[0].observed_ratio, Some(1.0));
+    }
+
+    #[test]
+    fn a_bound_on_the_winner_must_hold_besides_the_ratio() {
+        let mut zero = lesson("counters.db_queries", Better::Lower, 10.0);
+        zero.variant_at_most = Some(0.0);
+        // 500 against 0: the ratio holds and so does the bound.
+        let v = judge(
+            std::slice::from_ref(&zero),
+            &[result("slow", 1, 0, 500, 0), result("fast", 1, 0, 0, 0)],
+        );
+        assert!(v[0].holds, "{}", v[0].line());
+        assert!(v[0].line().contains("and fast ≤ 0"), "{}", v[0].line());
+        // 500 against 1: 500x is plenty, but one is not zero.
+        let v = judge(&[zero], &[result("slow", 1, 0, 500, 0), result("fast", 1, 0, 1, 0)]);
+        assert_eq!(
+            (v[0].observed_ratio, v[0].holds),
+            (Some(500.0), false),
+            "{}",
+            v[0].line()
+        );
     }
 
     #[test]

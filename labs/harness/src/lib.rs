@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`manifest`] | `lab.toml`: reading, validating (errors name file and line), finding every lab |
 //! | [`process`] | building and starting lab servers; stopping them on success, failure, Ctrl-C and panic |
+//! | [`during`] | actions mid-run (`during = [{ at, run }]`): a reload, a kill, at a set time under load |
 //! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
 //! | [`run`] | one lab run, variant by variant |
 //! | [`sampling`] | the server's `/metrics` sampled during a run: time series (memory, lag, rates) for the report |
@@ -22,6 +23,7 @@
 //! | [`machine`] | which machine the numbers came from |
 //! | [`error`] | what can go wrong, by who can fix it: bad input, the environment, a lesson that did not hold |
 
+pub mod during;
 pub mod error;
 pub mod lessons;
 pub mod machine;

@@ -11,6 +11,7 @@ pub const METRICS: &[&str] = &[
     "goodput.rps",
     "requests",
     "errors",
+    "retried",
     "dropped",
     "latency_us.p50",
     "latency_us.p90",

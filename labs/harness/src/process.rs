@@ -30,8 +30,10 @@ use crate::error::{Context, RunError};
 /// PIDs of lab servers currently running.
 static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// Builds `bin` of `package` in release mode (labs measure optimised code) and returns the executable's path.
-/// Cargo's progress goes to stderr, so `--json` output on stdout stays clean.
+/// Builds every binary of `package` in release mode (labs measure optimised code) and returns the path of `bin`.
+/// All of them, because a lab server may start a helper of its own package (the logging lab's `log-sink`, the
+/// process-manager lab's demo app) and lab.toml actions run one. Cargo's progress goes to stderr, so `--json`
+/// output on stdout stays clean.
 pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, RunError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
@@ -41,8 +43,7 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, Ru
             "--release",
             "--package",
             package,
-            "--bin",
-            bin,
+            "--bins",
             "--message-format=json-render-diagnostics",
         ])
         .stdout(Stdio::piped())
@@ -83,6 +84,11 @@ impl OwnedChild {
         let child = command.spawn()?;
         register(child.id());
         Ok(OwnedChild { child })
+    }
+
+    /// Its stderr, when it was piped (once).
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
     }
 
     /// Its process id.

@@ -155,10 +155,38 @@ pub fn run_lab(
             }
         }
         on_event(Event::Starting(&variant.name));
+        // The variant's scratch folder (`{run_dir}`): a supervisor's control socket, a log file. Removed after it.
+        let run_dir = tempfile::Builder::new()
+            .prefix("lab-run-")
+            .tempdir()
+            .context("creating the variant's scratch folder")?;
+        let run_dir_text = run_dir.path().display().to_string();
+        let args: Vec<String> = variant
+            .args
+            .iter()
+            .map(|a| a.replace("{run_dir}", &run_dir_text))
+            .collect();
         let mut server =
-            LabProcess::start(&binary, &variant.args, &env).map_err(within(|| format!("variant {}", variant.name)))?;
-        let result = measure(&mut server, variant, profile, options, sampling.as_ref(), on_event)
-            .map_err(within(|| format!("variant {}", variant.name)))?;
+            LabProcess::start(&binary, &args, &env).map_err(within(|| format!("variant {}", variant.name)))?;
+        let placeholders = crate::during::Placeholders {
+            run_dir: run_dir_text,
+            pid: server.pid(),
+            addr: server.addr,
+        };
+        let during = During {
+            binary: &binary,
+            placeholders,
+        };
+        let result = measure(
+            &mut server,
+            variant,
+            profile,
+            options,
+            sampling.as_ref(),
+            &during,
+            on_event,
+        )
+        .map_err(within(|| format!("variant {}", variant.name)))?;
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
         results.push(result);
@@ -219,12 +247,19 @@ pub fn plan_for(
     Ok(plan)
 }
 
+/// What a variant's `during` actions need: the binaries' folder and the placeholders' values.
+struct During<'a> {
+    binary: &'a Path,
+    placeholders: crate::during::Placeholders,
+}
+
 fn measure(
     server: &mut LabProcess,
     variant: &VariantSpec,
     profile: &Profile,
     options: &RunOptions,
     sampling: Option<&Sampling>,
+    during: &During,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<VariantResult, RunError> {
     let target = Target::parse(&format!("http://{}/", server.addr), false).context("the server's address")?;
@@ -240,10 +275,13 @@ fn measure(
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let began = Instant::now();
     let addr = server.addr;
-    let (load, timeline) = std::thread::scope(|scope| {
+    let (load, timeline, actions) = std::thread::scope(|scope| {
         // The sampler scrapes until its channel's sender is dropped, just after the load ends.
         let (stop_sampling, stop) = std::sync::mpsc::channel::<()>();
         let sampler = sampling.map(|s| scope.spawn(move || crate::sampling::sample(addr, s, stop)));
+        let actions = (!variant.during.is_empty()).then(|| {
+            scope.spawn(|| crate::during::run_actions(&variant.during, during.binary, &during.placeholders, began))
+        });
         let running = scope.spawn(|| lab_load_generator::run(&plan));
         while !running.is_finished() {
             on_event(Event::Loading {
@@ -258,7 +296,8 @@ fn measure(
         let load = running.join().expect("the load generator panicked");
         drop(stop_sampling);
         let timeline = sampler.map(|s| s.join().expect("the /metrics sampler panicked"));
-        (load, timeline)
+        let actions = actions.map(|a| a.join().expect("a `during` action panicked"));
+        (load, timeline, actions)
     });
     let ended = SystemTime::now();
     let load = load.context("the load generator")?;
@@ -277,6 +316,10 @@ fn measure(
             None => return Err(e).context("reading /stats after the run"),
         },
     };
+    let mut stats = stats;
+    for (i, note) in actions.unwrap_or_default().into_iter().enumerate() {
+        stats.notes.insert(format!("during.{}", i + 1), note);
+    }
     let measured = Duration::from_secs_f64(load.load.duration_s);
     let prometheus = prometheus.map(|p| p.reading(ended, measured)).transpose()?;
     Ok(VariantResult {

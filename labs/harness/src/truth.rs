@@ -131,6 +131,7 @@ mod tests {
             baseline: "a".into(),
             variant: "b".into(),
             expected_ratio: 5.0,
+            variant_at_most: None,
             observed_ratio: ratio,
             baseline_value: None,
             variant_value: None,

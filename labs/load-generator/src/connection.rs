@@ -94,9 +94,21 @@ impl Connection {
         self
     }
 
-    /// True when another request may be sent on it.
+    /// True when another request may be sent on it: the server has not said `Connection: close`, and has not
+    /// closed it while it sat idle.
+    ///
+    /// The second check is what a good HTTP client does before reusing a pooled connection (hyper's pool watches
+    /// for it, browsers too): a server that shuts down gracefully closes its idle connections, and a request sent
+    /// on one of those afterwards would fail for no reason but the client's inattention. It costs no system call
+    /// unless the socket was reported readable; what remains is the true race, a close and a send crossing on the
+    /// wire, which the engine retries for idempotent requests.
     pub fn is_reusable(&self) -> bool {
-        !self.closed
+        if self.closed {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        // Ok(0): the server closed it. Ok(n): bytes nobody asked for (an unsolicited 408, say): not safe to reuse.
+        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
     }
 
     /// True when a response has already been read on it.
@@ -730,6 +742,29 @@ mod tests {
         assert_eq!(c.send(get, false).await.map(|a| a.status), Ok(201));
         assert_eq!(c.send(get, false).await.map(|a| a.status), Ok(503));
         assert!(!c.is_reusable(), "the server said Connection: close");
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_the_server_closed_is_not_reused() {
+        let addr = server(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]).await;
+        let mut c = Connection::open(addr).await.unwrap();
+        assert_eq!(
+            c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", false)
+                .await
+                .map(|a| a.status),
+            Ok(200)
+        );
+        // The server closes it after its one response, as a draining server closes its idle connections. Once the
+        // close has arrived, the client sees it before sending (up to 1 s for the FIN to be delivered).
+        let mut closed_seen = false;
+        for _ in 0..100 {
+            if !c.is_reusable() {
+                closed_seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(closed_seen, "a connection closed by the server must not look reusable");
     }
 
     #[tokio::test]

@@ -116,6 +116,22 @@ pub struct VariantSpec {
     pub body: Option<lab_load_generator::BodySpec>,
     /// A slow client: how fast each connection uploads and reads.
     pub rates: lab_load_generator::Rates,
+    /// What happens to the server mid-run (a reload, a kill), in time order.
+    pub during: Vec<Action>,
+}
+
+/// An action during a variant's run: at `at` after the load starts (its warm-up included), run `program` — a
+/// binary of the lab's own package, found beside the server — with `args`, and wait for it. `{run_dir}` in the
+/// server's arguments and here is the variant's own scratch folder (a supervisor's control socket lives there),
+/// `{pid}` the server's process id, `{addr}` its address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// When, from the start of the load.
+    pub at: Duration,
+    /// The binary.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
 }
 
 /// Open or closed model.
@@ -188,6 +204,9 @@ pub struct Lesson {
     pub variant: String,
     /// The smallest ratio for the claim to hold.
     pub at_least: f64,
+    /// The winner must also stay at or under this value (`variant_at_most = 0` on `errors`: a reload that loses
+    /// nothing, not merely less).
+    pub variant_at_most: Option<f64>,
 }
 
 /// A manifest that cannot be used.

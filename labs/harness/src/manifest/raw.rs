@@ -59,6 +59,17 @@ pub(super) struct RawVariant {
     /// A slow client: `"1MB/s"`.
     pub(super) upload_rate: Option<String>,
     pub(super) read_rate: Option<String>,
+    /// Actions mid-run: `during = [{ at = "2s", run = "workbench-pm reload all --home {run_dir}" }]`.
+    #[serde(default)]
+    pub(super) during: Vec<RawAction>,
+}
+
+/// One action of `during`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAction {
+    pub(super) at: String,
+    pub(super) run: String,
 }
 
 /// `body = { file = "…" }` or `body = { head = "…", repeat = "…", size = "32MB" }`.
@@ -109,4 +120,5 @@ pub(super) struct RawLesson {
     pub(super) baseline: String,
     pub(super) variant: String,
     pub(super) at_least: f64,
+    pub(super) variant_at_most: Option<f64>,
 }

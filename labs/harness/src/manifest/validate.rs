@@ -9,10 +9,10 @@ use lab_load_generator::scenario::{header_map, line_of};
 use lab_load_generator::{parse_duration, Arrivals, BodySpec, Rates, RequestSpec, Scenario};
 use toml::Spanned;
 
-use super::raw::{RawBody, RawLesson, RawManifest, RawProfile, RawSampling, RawVariant};
+use super::raw::{RawAction, RawBody, RawLesson, RawManifest, RawProfile, RawSampling, RawVariant};
 use crate::sampling::Sampling;
 
-use super::{known_metric, Exercise, Lesson, Manifest, ManifestError, ModeKind, Profile, VariantSpec, METRICS};
+use super::{known_metric, Action, Exercise, Lesson, Manifest, ManifestError, ModeKind, Profile, VariantSpec, METRICS};
 
 /// The manifest's text and where it lives: what every validator needs to name a line.
 pub(super) struct Source<'a> {
@@ -156,6 +156,7 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
         if timeout.is_some_and(|t| t.is_zero()) {
             return Err(fail("timeout must be more than zero".into()));
         }
+        let during = actions(&v.during).map_err(fail)?;
         let mut args = vec!["--variant".to_string(), v.serves.unwrap_or_else(|| v.name.clone())];
         args.extend(v.args);
         variants.push(VariantSpec {
@@ -171,6 +172,7 @@ fn variants(source: &Source, raw: Vec<Spanned<RawVariant>>) -> Result<Vec<Varian
             timeout,
             body,
             rates,
+            during,
         });
     }
     if variants.is_empty() {
@@ -284,6 +286,31 @@ fn profiles(
     Ok(profiles)
 }
 
+/// `during = [{ at, run }]`: a duration and a command line, kept in time order.
+fn actions(raw: &[RawAction]) -> Result<Vec<Action>, String> {
+    let mut actions = Vec::new();
+    for action in raw {
+        let at = parse_duration(&action.at)?;
+        let mut words = action.run.split_whitespace().map(str::to_string);
+        let program = words
+            .next()
+            .ok_or_else(|| "an action's `run` names a binary of the lab's package and its arguments".to_string())?;
+        if program.contains('/') {
+            return Err(format!(
+                "an action runs a binary of the lab's own package, by name: {program:?} is a path"
+            ));
+        }
+        actions.push(Action {
+            at,
+            program,
+            args: words.collect(),
+        });
+    }
+    // A stable sort: actions at the same moment run in the order written.
+    actions.sort_by_key(|a| a.at);
+    Ok(actions)
+}
+
 /// `[[lesson]]`: both variants exist, the metric is in the vocabulary, the ratio is positive.
 fn lessons(
     source: &Source,
@@ -329,6 +356,7 @@ fn lessons(
             baseline: l.baseline,
             variant: l.variant,
             at_least: l.at_least,
+            variant_at_most: l.variant_at_most,
         });
     }
     Ok(lessons)

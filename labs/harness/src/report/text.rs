@@ -143,6 +143,12 @@ impl RunReport {
             for note in &v.load.generator.notes {
                 lines.push(format!("· {}: {note}", v.name));
             }
+            if v.load.retried > 0 {
+                lines.push(format!(
+                    "· {}: {} idempotent requests sent again after a kept-alive connection closed before any response byte (the keep-alive race; each counted once, by its second outcome)",
+                    v.name, v.load.retried
+                ));
+            }
         }
         lines.extend(self.note_lines());
         lines.extend(self.transfer_lines());

@@ -1,0 +1,102 @@
+//! The lab's server (`lab-process-manager --variant NAME --port N --home DIR`): a supervisor in the foreground,
+//! running one of the ecosystem files in `labs/process-manager/ecosystems/`, on a port the lab harness gives it.
+//!
+//! lab-kit binds the port and prints `listening on ADDR`; the lab writes the ecosystem with that address to
+//! `DIR/ecosystem.toml` — the file a `during` action can `start` again — and hands the bound socket to the
+//! supervisor. Connections that arrive before the first instance is ready wait in the socket's queue. Requests, `/healthz` and `/stats` are all served by the instances on that socket; the demo
+//! app adds the supervisor's counters to its `/stats`.
+
+use std::path::PathBuf;
+
+use lab_kit::{App, LabServer, RuntimeFlavor};
+
+use crate::ecosystem::Ecosystem;
+use crate::supervisor::Supervisor;
+
+/// The lab's variants: an ecosystem file each.
+pub const ECOSYSTEMS: &[(&str, &str)] = &[
+    ("web", include_str!("../ecosystems/web.toml")),
+    (
+        "web-exit-on-sigterm",
+        include_str!("../ecosystems/web-exit-on-sigterm.toml"),
+    ),
+    (
+        "crash-loop-no-delay",
+        include_str!("../ecosystems/crash-loop-no-delay.toml"),
+    ),
+    (
+        "crash-loop-backoff",
+        include_str!("../ecosystems/crash-loop-backoff.toml"),
+    ),
+    ("memory-slow-poll", include_str!("../ecosystems/memory-slow-poll.toml")),
+    ("memory-fast-poll", include_str!("../ecosystems/memory-fast-poll.toml")),
+];
+
+/// The lab's variants: one ecosystem file each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    /// Two draining instances (`ecosystems/web.toml`).
+    Web,
+    /// Two instances that exit at once on SIGTERM.
+    WebExitOnSigterm,
+    /// A crash loop restarted at once.
+    CrashLoopNoDelay,
+    /// A crash loop under PM2's backoff.
+    CrashLoopBackoff,
+    /// A leak, memory read every 2 s.
+    MemorySlowPoll,
+    /// A leak, memory read every 50 ms.
+    MemoryFastPoll,
+}
+
+impl Variant {
+    fn ecosystem(self) -> &'static str {
+        let name = clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        ECOSYSTEMS.iter().find(|(n, _)| *n == name).map_or("", |(_, text)| text)
+    }
+}
+
+/// The lab server's own flag (lab-kit adds `--variant`, `--port`, `--host`).
+#[derive(Debug, clap::Args)]
+pub struct Lab {
+    /// The supervisor's home: control socket, logs, the ecosystem file (default: a new folder under the system's
+    /// temporary directory).
+    #[arg(long)]
+    pub home: Option<PathBuf>,
+}
+
+impl LabServer for Lab {
+    type Variant = Variant;
+    type Error = anyhow::Error;
+    const ABOUT: &'static str =
+        "The process-manager lab's server: workbench-pm in the foreground running one ecosystem";
+
+    fn runtime(_: Variant) -> RuntimeFlavor {
+        // One thread: the supervisor forks its instances from it, and PR_SET_PDEATHSIG follows the forking thread.
+        RuntimeFlavor::CurrentThread
+    }
+
+    async fn app(self, variant: Variant) -> anyhow::Result<App> {
+        let home = match self.home {
+            Some(home) => home,
+            None => std::env::temp_dir().join(format!("workbench-pm-lab-{}", std::process::id())),
+        };
+        std::fs::create_dir_all(&home)?;
+        let template = variant.ecosystem();
+        Ok(App::Custom(Box::new(move |listener| {
+            Box::pin(async move {
+                let listener = listener.into_std()?;
+                let addr = listener.local_addr()?;
+                let file = home.join("ecosystem.toml");
+                std::fs::write(&file, template.replace("{listen}", &addr.to_string()))?;
+                let ecosystem = Ecosystem::load(&file)?;
+                let supervisor = Supervisor::new(crate::daemon::paths(&home));
+                supervisor.prebind(listener)?;
+                crate::daemon::supervise(supervisor, Some(ecosystem), |_, _| {}).await?;
+                Ok(())
+            })
+        })))
+    }
+}
