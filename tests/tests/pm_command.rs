@@ -13,7 +13,10 @@ fn pm_passes_its_arguments_to_workbench_pm_and_keeps_its_exit_status() {
     let out = run_xtask(&["pm", "--home", home, "start", ecosystem.to_str().unwrap()]);
     let (_, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("{}:1:", ecosystem.display())) && stderr.contains("command"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:1:", ecosystem.display())) && stderr.contains("command"),
+        "{stderr}"
+    );
     // No supervisor with this home: `list` says how to start one.
     let out = run_xtask(&["pm", "--home", home, "list"]);
     let (_, stderr) = texts(&out);
