@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use lab_kit::{App, LabServer, RuntimeFlavor};
 
 use crate::ecosystem::Ecosystem;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{PolicyCode, Supervisor};
 
 /// The lab's variants: an ecosystem file each.
 pub const ECOSYSTEMS: &[(&str, &str)] = &[
@@ -47,10 +47,15 @@ pub enum Variant {
     MemorySlowPoll,
     /// A leak, memory read every 50 ms.
     MemoryFastPoll,
+    /// The crash loop under the learner's restart policy (`exercise/src/lib.rs`).
+    Exercise,
 }
 
 impl Variant {
     fn ecosystem(self) -> &'static str {
+        if self == Variant::Exercise {
+            return Variant::CrashLoopBackoff.ecosystem();
+        }
         let name = clap::ValueEnum::to_possible_value(&self)
             .map(|v| v.get_name().to_string())
             .unwrap_or_default();
@@ -92,7 +97,12 @@ impl LabServer for Lab {
                 let file = home.join("ecosystem.toml");
                 std::fs::write(&file, template.replace("{listen}", &addr.to_string()))?;
                 let ecosystem = Ecosystem::load(&file)?;
-                let supervisor = Supervisor::new(crate::daemon::paths(&home));
+                let code = if variant == Variant::Exercise {
+                    PolicyCode::Learner
+                } else {
+                    PolicyCode::Reference
+                };
+                let supervisor = Supervisor::with_policy_code(crate::daemon::paths(&home), code);
                 supervisor.prebind(listener)?;
                 crate::daemon::supervise(supervisor, Some(ecosystem), |_, _| {}).await?;
                 Ok(())

@@ -11,7 +11,7 @@
 //!   every request sent while the port was closed;
 //! - an app that exits at once on SIGTERM fails every request it was serving; one that drains fails none;
 //! - a crash loop restarted at once burns restarts (and CPU) by the hundred; PM2's backoff by the handful;
-//! - a memory limit read every second overshoots by far more than one read every 50 ms.
+//! - memory read every 2 s notices a leak far further over the limit than memory read every 50 ms.
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -23,6 +23,7 @@
 //! | [`control`] | the control socket: JSON lines between the CLI and the supervisor |
 //! | [`daemon`] | running a supervisor in the foreground or as a background daemon |
 //! | [`procfs`] | RSS, peak RSS and CPU from `/proc` |
+//! | [`drain`] | the demo app's server loop: draining with `Connection: close` before closing idle connections |
 //! | [`server`] | the service the lab supervises: boot time, READY=1, drain or exit on SIGTERM, leak, crash |
 //! | [`cli`] | `workbench-pm`'s commands, in PM2's words |
 //! | [`lab`] | the lab's server: a foreground supervisor running one of `ecosystems/*.toml` |
@@ -30,11 +31,14 @@
 pub mod cli;
 pub mod control;
 pub mod daemon;
+pub mod drain;
 pub mod ecosystem;
 pub mod instance;
 pub mod lab;
 pub mod logs;
 pub mod procfs;
+/// The exercise's reference: PM2's restart policy (`exercise/solution.rs`).
+#[path = "../exercise/solution.rs"]
 pub mod restart_policy;
 pub mod server;
 pub mod supervisor;

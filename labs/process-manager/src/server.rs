@@ -4,8 +4,9 @@
 //! - It takes its listening socket from the supervisor (`LISTEN_FDS=1`, fd 3) or binds `--port` itself.
 //! - It takes `--boot-time` to start (loading config, warming caches, connecting to a database) and only then says
 //!   `READY=1` on `$NOTIFY_SOCKET`: a reload that did not wait for that would send traffic to nothing.
-//! - On SIGTERM it **drains** (`--on-sigterm drain`, the default): stops accepting, lets in-flight requests finish
-//!   with `Connection: close`, closes idle keep-alive connections, exits. Or it **exits at once**
+//! - On SIGTERM it **drains** (`--on-sigterm drain`, the default): stops accepting, answers on its open
+//!   connections with `Connection: close` for `--drain-grace`, then closes the idle ones and exits (see
+//!   [`crate::drain`] for why not close idle connections at once). Or it **exits at once**
 //!   (`--on-sigterm exit`), which is what a Node.js process without a SIGTERM handler does: every request it was
 //!   serving fails.
 //! - Routes to misbehave on demand: `/work?ms=N` (a slow request), `/leak?kb=N` (memory kept forever, its pages
@@ -45,6 +46,10 @@ pub struct DemoArgs {
     /// What SIGTERM does.
     #[arg(long, value_enum, default_value = "drain")]
     pub on_sigterm: OnSigterm,
+    /// Draining: how long existing connections are still served (each answer closing its connection) before the
+    /// idle ones are closed.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub drain_grace: Duration,
     /// Crash (exit 1) this long after starting.
     #[arg(long, value_parser = humantime::parse_duration)]
     pub crash_after: Option<Duration>,
@@ -161,18 +166,17 @@ async fn serve(args: DemoArgs) -> anyhow::Result<()> {
     println!("pid {} ready", std::process::id());
     let on_sigterm = args.on_sigterm;
     // ANCHOR: on_sigterm
-    axum::serve(listener, app())
-        .with_graceful_shutdown(async move {
-            lab_kit::shutdown_signal().await;
-            match on_sigterm {
-                OnSigterm::Exit => {
-                    println!("pid {} exiting at once on SIGTERM", std::process::id());
-                    std::process::exit(0);
-                }
-                OnSigterm::Drain => println!("pid {} draining on SIGTERM", std::process::id()),
+    let sigterm = async move {
+        lab_kit::shutdown_signal().await;
+        match on_sigterm {
+            OnSigterm::Exit => {
+                println!("pid {} exiting at once on SIGTERM", std::process::id());
+                std::process::exit(0);
             }
-        })
-        .await?;
+            OnSigterm::Drain => println!("pid {} draining on SIGTERM", std::process::id()),
+        }
+    };
+    crate::drain::serve_and_drain(listener, app(), args.drain_grace, sigterm).await?;
     // ANCHOR_END: on_sigterm
     println!("pid {} drained, exiting", std::process::id());
     Ok(())

@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use crate::ecosystem::{AppSpec, Ecosystem};
 use crate::instance::{self, describe, Paths, Started};
 use crate::procfs;
-use crate::restart_policy::{Backoff, Decision};
+use crate::restart_policy::{self, Decision, RestartPolicy};
 
 /// A slot's state, in PM2's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,6 +102,53 @@ struct App {
     ops: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Whose restart policy the slots follow: the reference, or the learner's (the exercise variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolicyCode {
+    /// `exercise/solution.rs`.
+    #[default]
+    Reference,
+    /// `exercise/src/lib.rs`, the learner's.
+    Learner,
+}
+
+/// A slot's crash history under either implementation of the same policy.
+enum Backoff {
+    Reference(restart_policy::Backoff),
+    Learner(exercise_process_manager::Backoff),
+}
+
+impl Backoff {
+    fn new(code: PolicyCode, policy: RestartPolicy) -> Backoff {
+        match code {
+            PolicyCode::Reference => Backoff::Reference(restart_policy::Backoff::new(policy)),
+            PolicyCode::Learner => Backoff::Learner(exercise_process_manager::Backoff::new(
+                exercise_process_manager::RestartPolicy {
+                    base: policy.base,
+                    max_restarts: policy.max_restarts,
+                },
+            )),
+        }
+    }
+
+    fn on_crash(&mut self, uptime: Duration) -> Decision {
+        match self {
+            Backoff::Reference(b) => b.on_crash(uptime),
+            Backoff::Learner(b) => match b.on_crash(uptime) {
+                exercise_process_manager::Decision::RestartAfter(d) => Decision::RestartAfter(d),
+                exercise_process_manager::Decision::Errored => Decision::Errored,
+            },
+        }
+    }
+
+    fn in_a_row(&self) -> u32 {
+        match self {
+            Backoff::Reference(b) => b.in_a_row(),
+            Backoff::Learner(b) => b.in_a_row(),
+        }
+    }
+}
+
 /// Counters over the supervisor's life (the lab's `/stats`).
 #[derive(Debug, Default, Serialize, Clone)]
 pub struct Counters {
@@ -113,7 +160,11 @@ pub struct Counters {
     pub errored: u64,
     /// Instances replaced because they went over `max_memory`.
     pub memory_restarts: u64,
-    /// The most any replaced instance's peak RSS went over its limit.
+    /// The most any replaced instance's RSS was over its limit at the read that noticed it: what the read
+    /// interval decides.
+    pub memory_over_limit_when_seen_max_bytes: u64,
+    /// The most any replaced instance's peak RSS went over its limit, until it exited: the read interval, plus
+    /// what it allocated while its replacement started and while it drained.
     pub memory_overshoot_max_bytes: u64,
     /// Instances replaced by `reload`.
     pub reloaded: u64,
@@ -129,12 +180,16 @@ pub struct Supervisor {
 
 struct Inner {
     paths: Paths,
+    policy_code: PolicyCode,
     apps: Mutex<BTreeMap<String, App>>,
     counters: Mutex<Counters>,
     generation: AtomicU64,
     /// Listening sockets bound before the apps were started (the lab binds its port first, to print it).
     prebound: Mutex<BTreeMap<SocketAddr, std::net::TcpListener>>,
 }
+
+/// How often a draining instance's peak memory is read (a leak's requests may still be allocating).
+const PEAK_READ_EVERY: Duration = Duration::from_millis(10);
 
 /// Which apps a command is about.
 pub fn matches(target: &str, name: &str) -> bool {
@@ -144,9 +199,15 @@ pub fn matches(target: &str, name: &str) -> bool {
 impl Supervisor {
     /// A supervisor with no apps, keeping its files under `paths`.
     pub fn new(paths: Paths) -> Supervisor {
+        Supervisor::with_policy_code(paths, PolicyCode::Reference)
+    }
+
+    /// The same, with the restart policy's code chosen (the lab's exercise variant runs the learner's).
+    pub fn with_policy_code(paths: Paths, policy_code: PolicyCode) -> Supervisor {
         Supervisor {
             inner: Arc::new(Inner {
                 paths,
+                policy_code,
                 apps: Mutex::new(BTreeMap::new()),
                 counters: Mutex::new(Counters::default()),
                 generation: AtomicU64::new(0),
@@ -206,7 +267,7 @@ impl Supervisor {
                 .map(|_| Slot {
                     status: Status::Stopped,
                     current: None,
-                    backoff: Backoff::new(spec.restart),
+                    backoff: Backoff::new(self.inner.policy_code, spec.restart),
                     restarts: 0,
                     token: 0,
                     replacing: false,
@@ -430,26 +491,36 @@ impl Supervisor {
         let Some(old) = self.install(name, id, started) else {
             return Ok(None);
         };
-        // The old instance served until this moment: its peak memory is final now (it accepts nothing more).
-        let overshoot = limit.and_then(|limit| procfs::peak_rss_bytes(old.pid).map(|peak| peak.saturating_sub(limit)));
-        self.terminate(name, old).await;
-        Ok(overshoot)
+        // The old instance accepts nothing new from here; its peak is final once its last requests are done.
+        let peak = self.terminate(name, old).await;
+        Ok(limit.map(|limit| peak.saturating_sub(limit)))
     }
 
-    /// SIGTERM, then SIGKILL after the app's `kill_timeout`; waits until it has exited.
-    async fn terminate(&self, name: &str, mut live: Live) {
+    /// SIGTERM, then SIGKILL after the app's `kill_timeout`; waits until it has exited. Returns the highest peak
+    /// RSS (`VmHWM`) read while it drained: requests still in flight may go on allocating after the signal.
+    async fn terminate(&self, name: &str, mut live: Live) -> u64 {
         let timeout = lock(&self.inner.apps)
             .get(name)
             .map_or(Duration::from_secs(5), |a| a.spec.kill_timeout);
+        let mut peak = procfs::peak_rss_bytes(live.pid).unwrap_or(0);
         instance::signal(live.pid, libc::SIGTERM);
-        let in_time = tokio::time::timeout(timeout, live.exited.wait_for(|e| *e))
-            .await
-            .is_ok();
-        if !in_time {
-            instance::signal(live.pid, libc::SIGKILL);
-            self.count(|c| c.killed_after_timeout += 1);
-            let _ = live.exited.wait_for(|e| *e).await;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut killed = false;
+        loop {
+            let read_again = tokio::time::sleep(PEAK_READ_EVERY);
+            tokio::select! {
+                _ = live.exited.wait_for(|e| *e) => break,
+                () = read_again => {
+                    peak = peak.max(procfs::peak_rss_bytes(live.pid).unwrap_or(0));
+                    if !killed && tokio::time::Instant::now() >= deadline {
+                        instance::signal(live.pid, libc::SIGKILL);
+                        self.count(|c| c.killed_after_timeout += 1);
+                        killed = true;
+                    }
+                }
+            }
         }
+        peak
     }
 
     async fn stop_started(&self, name: &str, mut started: Started) {
@@ -511,7 +582,7 @@ impl Supervisor {
                         if let Some(app) = lock(&self.inner.apps).get_mut(name) {
                             app.listener = listener;
                             for slot in &mut app.slots {
-                                slot.backoff = Backoff::new(spec.restart);
+                                slot.backoff = Backoff::new(self.inner.policy_code, spec.restart);
                             }
                         }
                     }
@@ -602,17 +673,17 @@ impl Supervisor {
                     return; // Deleted.
                 };
                 tokio::time::sleep(poll).await;
-                for id in supervisor.poll(&name) {
+                for (id, over) in supervisor.poll(&name) {
                     let supervisor = supervisor.clone();
                     let name = name.clone();
-                    tokio::spawn(async move { supervisor.memory_restart(&name, id).await });
+                    tokio::spawn(async move { supervisor.memory_restart(&name, id, over).await });
                 }
             }
         });
     }
 
-    /// One poll of app `name`: refreshes memory and CPU; returns the slots over their memory limit.
-    fn poll(&self, name: &str) -> Vec<usize> {
+    /// One poll of app `name`: refreshes memory and CPU; returns the slots over their memory limit, and by how much.
+    fn poll(&self, name: &str) -> Vec<(usize, u64)> {
         let mut apps = lock(&self.inner.apps);
         let Some(app) = apps.get_mut(name) else {
             return Vec::new();
@@ -630,21 +701,24 @@ impl Supervisor {
                 };
                 slot.cpu = Some((now, cpu, percent.max(0.0)));
             }
-            if limit.is_some_and(|l| slot.memory > l) && slot.status == Status::Online && !slot.replacing {
-                slot.replacing = true;
-                over.push(id);
+            if let Some(limit) = limit.filter(|l| slot.memory > *l) {
+                if slot.status == Status::Online && !slot.replacing {
+                    slot.replacing = true;
+                    over.push((id, slot.memory - limit));
+                }
             }
         }
         over
     }
 
-    async fn memory_restart(&self, name: &str, id: usize) {
+    async fn memory_restart(&self, name: &str, id: usize, over_when_seen: u64) {
         let Some(ops) = self.app_ops(name) else { return };
         let _one_at_a_time = ops.lock().await;
         self.with_slot(name, id, |_, slot| slot.replacing = false);
         match self.replace(name, id).await {
             Ok(overshoot) => self.count(|c| {
                 c.memory_restarts += 1;
+                c.memory_over_limit_when_seen_max_bytes = c.memory_over_limit_when_seen_max_bytes.max(over_when_seen);
                 c.memory_overshoot_max_bytes = c.memory_overshoot_max_bytes.max(overshoot.unwrap_or(0));
             }),
             Err(e) => {

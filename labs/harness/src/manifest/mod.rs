@@ -349,6 +349,35 @@ at_least = 2.0
     }
 
     #[test]
+    fn actions_during_a_run_are_parsed_in_time_order_and_checked() {
+        let with = |during: &str| {
+            GOOD.replace(
+                r#"{ name = "slow" }"#,
+                &format!(r#"{{ name = "slow", during = {during} }}"#),
+            )
+        };
+        let m = parse(&with(
+            r#"[{ at = "3s", run = "pm kill {pid}" }, { at = "1.5s", run = "pm reload all" }]"#,
+        ))
+        .unwrap();
+        let during = &m.variants[0].during;
+        assert_eq!(during[0].at, Duration::from_millis(1500));
+        assert_eq!(
+            (during[0].program.as_str(), during[0].args.clone()),
+            ("pm", vec!["reload".to_string(), "all".into()])
+        );
+        assert_eq!(during[1].args, ["kill", "{pid}"]);
+        for (bad, says) in [
+            (r#"[{ at = "soon", run = "pm reload" }]"#, "soon"),
+            (r#"[{ at = "1s", run = "  " }]"#, "names a binary"),
+            (r#"[{ at = "1s", run = "/bin/sh -c reboot" }]"#, "is a path"),
+        ] {
+            let e = parse(&with(bad)).unwrap_err().to_string();
+            assert!(e.starts_with("labs/demo/lab.toml:7:") && e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn a_variant_runs_its_own_name_unless_it_serves_another() {
         let m = parse(GOOD).unwrap();
         assert_eq!(m.baseline, "slow");
