@@ -7,6 +7,7 @@
 //! | `pm2 list` | `workbench-pm list` |
 //! | `pm2 reload web` / `restart` / `stop` / `delete` | the same words |
 //! | `pm2 logs web --lines 50 --nostream` | `workbench-pm logs web --lines 50` |
+//! | `pm2 sendSignal SIGKILL web` | `workbench-pm signal SIGKILL web [--id 0]` |
 //! | `pm2 kill` | `workbench-pm kill` |
 
 use std::path::PathBuf;
@@ -64,6 +65,17 @@ pub enum Command {
     Delete {
         /// App name, or `all`.
         app: String,
+    },
+    /// Send a signal to an app's instances, or to one (`--id`): `signal SIGKILL web --id 0` is `kill -9` of one
+    /// instance, which the supervisor then restarts as a crash (PM2's `sendSignal`).
+    Signal {
+        /// SIGKILL, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGSTOP, SIGCONT (or the number).
+        signal: String,
+        /// App name, or `all`.
+        app: String,
+        /// Only this instance.
+        #[arg(long)]
+        id: Option<usize>,
     },
     /// The process table: pid, status, uptime, restarts, CPU, memory.
     #[command(alias = "ls")]
@@ -139,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Restart { app } => Request::Restart { app },
         Command::Reload { app } => Request::Reload { app },
         Command::Delete { app } => Request::Delete { app },
+        Command::Signal { signal, app, id } => Request::Signal { app, id, signal },
         Command::List { json } => {
             let answer = runtime.block_on(control::ask(&socket, &Request::List))?;
             if json {
@@ -165,14 +178,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     println!("{}", answer.message);
-    if let Ok(list) = runtime.block_on(control::ask(&socket, &Request::List)) {
-        print_table(&list.rows);
-    }
+    let rows = runtime.block_on(control::ask(&socket, &Request::List))?.rows;
+    print_table(&rows);
     // Something that did not come up is a failure of the command that asked for it.
-    let errored = runtime
-        .block_on(control::ask(&socket, &Request::List))
-        .map(|l| l.rows.iter().any(|r| r.status == "errored"))
-        .unwrap_or(false);
+    let errored = rows.iter().any(|r| r.status == "errored");
     Ok(if errored { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 

@@ -43,6 +43,15 @@ pub enum Request {
         /// App name or `all`.
         app: String,
     },
+    /// Send a signal to an app's instances (or one of them).
+    Signal {
+        /// App name or `all`.
+        app: String,
+        /// One instance only.
+        id: Option<usize>,
+        /// `SIGKILL`, `KILL`, `9`, …
+        signal: String,
+    },
     /// The process table.
     List,
     /// The counters.
@@ -155,6 +164,7 @@ async fn handle(request: Request, supervisor: &Supervisor) -> Answer {
         Request::Restart { app } => supervisor.restart(&app).await,
         Request::Reload { app } => supervisor.reload(&app).await,
         Request::Delete { app } => supervisor.delete(&app).await,
+        Request::Signal { app, id, signal } => supervisor.signal(&app, id, &signal),
         Request::Kill => Ok("stopping every app and the supervisor".into()),
         Request::List => {
             let mut answer = Answer::ok(String::new());

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use command_fds::{CommandFdExt, FdMapping};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt as _, BufReader};
 use tokio::net::UnixDatagram;
 
 use crate::ecosystem::{AppSpec, Ready};
@@ -207,8 +207,6 @@ async fn copy_lines(pipe: Box<dyn AsyncRead + Send + Unpin>, file: Arc<Mutex<Rot
         }
     }
 }
-
-use tokio::io::AsyncReadExt as _;
 
 /// Sends `signal` to `pid`.
 #[allow(unsafe_code)]

@@ -84,9 +84,13 @@ impl LabServer for Lab {
     }
 
     async fn app(self, variant: Variant) -> anyhow::Result<App> {
-        let home = match self.home {
-            Some(home) => home,
-            None => std::env::temp_dir().join(format!("workbench-pm-lab-{}", std::process::id())),
+        // Without --home, a temporary folder that lives as long as the server (removed when it stops).
+        let (home, temporary) = match self.home {
+            Some(home) => (home, None),
+            None => {
+                let dir = tempfile::Builder::new().prefix("workbench-pm-lab-").tempdir()?;
+                (dir.path().to_path_buf(), Some(dir))
+            }
         };
         std::fs::create_dir_all(&home)?;
         let template = variant.ecosystem();
@@ -105,6 +109,7 @@ impl LabServer for Lab {
                 let supervisor = Supervisor::with_policy_code(crate::daemon::paths(&home), code);
                 supervisor.prebind(listener)?;
                 crate::daemon::supervise(supervisor, Some(ecosystem), |_, _| {}).await?;
+                drop(temporary);
                 Ok(())
             })
         })))

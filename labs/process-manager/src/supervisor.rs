@@ -112,40 +112,43 @@ pub enum PolicyCode {
     Learner,
 }
 
-/// A slot's crash history under either implementation of the same policy.
-enum Backoff {
-    Reference(restart_policy::Backoff),
-    Learner(exercise_process_manager::Backoff),
+/// A slot's crash history: the reference's [`restart_policy::Backoff`] or the learner's, behind one trait (the two
+/// crates have the same API but their own types).
+trait CrashHistory: Send {
+    fn on_crash(&mut self, uptime: Duration) -> Decision;
+    fn in_a_row(&self) -> u32;
 }
 
-impl Backoff {
-    fn new(code: PolicyCode, policy: RestartPolicy) -> Backoff {
-        match code {
-            PolicyCode::Reference => Backoff::Reference(restart_policy::Backoff::new(policy)),
-            PolicyCode::Learner => Backoff::Learner(exercise_process_manager::Backoff::new(
-                exercise_process_manager::RestartPolicy {
-                    base: policy.base,
-                    max_restarts: policy.max_restarts,
-                },
-            )),
-        }
-    }
+macro_rules! crash_history {
+    ($($module:ident)::+) => {
+        impl CrashHistory for $($module)::+::Backoff {
+            fn on_crash(&mut self, uptime: Duration) -> Decision {
+                match $($module)::+::Backoff::on_crash(self, uptime) {
+                    $($module)::+::Decision::RestartAfter(delay) => Decision::RestartAfter(delay),
+                    $($module)::+::Decision::Errored => Decision::Errored,
+                }
+            }
 
-    fn on_crash(&mut self, uptime: Duration) -> Decision {
-        match self {
-            Backoff::Reference(b) => b.on_crash(uptime),
-            Backoff::Learner(b) => match b.on_crash(uptime) {
-                exercise_process_manager::Decision::RestartAfter(d) => Decision::RestartAfter(d),
-                exercise_process_manager::Decision::Errored => Decision::Errored,
+            fn in_a_row(&self) -> u32 {
+                $($module)::+::Backoff::in_a_row(self)
+            }
+        }
+    };
+}
+crash_history!(crate::restart_policy);
+crash_history!(exercise_process_manager);
+
+type Backoff = Box<dyn CrashHistory>;
+
+fn backoff(code: PolicyCode, policy: RestartPolicy) -> Backoff {
+    match code {
+        PolicyCode::Reference => Box::new(restart_policy::Backoff::new(policy)),
+        PolicyCode::Learner => Box::new(exercise_process_manager::Backoff::new(
+            exercise_process_manager::RestartPolicy {
+                base: policy.base,
+                max_restarts: policy.max_restarts,
             },
-        }
-    }
-
-    fn in_a_row(&self) -> u32 {
-        match self {
-            Backoff::Reference(b) => b.in_a_row(),
-            Backoff::Learner(b) => b.in_a_row(),
-        }
+        )),
     }
 }
 
@@ -267,7 +270,7 @@ impl Supervisor {
                 .map(|_| Slot {
                     status: Status::Stopped,
                     current: None,
-                    backoff: Backoff::new(self.inner.policy_code, spec.restart),
+                    backoff: backoff(self.inner.policy_code, spec.restart),
                     restarts: 0,
                     token: 0,
                     replacing: false,
@@ -582,7 +585,7 @@ impl Supervisor {
                         if let Some(app) = lock(&self.inner.apps).get_mut(name) {
                             app.listener = listener;
                             for slot in &mut app.slots {
-                                slot.backoff = Backoff::new(self.inner.policy_code, spec.restart);
+                                slot.backoff = backoff(self.inner.policy_code, spec.restart);
                             }
                         }
                     }
@@ -631,6 +634,35 @@ impl Supervisor {
             lock(&self.inner.apps).remove(name);
         }
         Ok(format!("deleted {}", names.join(", ")))
+    }
+
+    /// Sends `signal` to the current instances of the matching apps (slot `id` only, if given), as PM2's
+    /// `sendSignal` does. What follows is up to the instance and the supervisor: SIGKILL is a crash, restarted by the
+    /// policy; SIGTERM makes a draining app exit, which is a crash too, since nobody asked the supervisor to stop it.
+    pub fn signal(&self, target: &str, id: Option<usize>, signal: &str) -> anyhow::Result<String> {
+        let number = signal_number(signal)?;
+        let names = self.names(target)?;
+        let mut sent = Vec::new();
+        let apps = lock(&self.inner.apps);
+        for name in &names {
+            let Some(app) = apps.get(name) else { continue };
+            for (slot_id, slot) in app.slots.iter().enumerate() {
+                if id.is_some_and(|only| only != slot_id) {
+                    continue;
+                }
+                if let Some(live) = &slot.current {
+                    instance::signal(live.pid, number);
+                    sent.push(format!("{name}[{slot_id}] (pid {})", live.pid));
+                }
+            }
+        }
+        if sent.is_empty() {
+            anyhow::bail!(
+                "no running instance of {target}{} to signal",
+                id.map(|i| format!("[{i}]")).unwrap_or_default()
+            );
+        }
+        Ok(format!("sent {signal} to {}", sent.join(", ")))
     }
 
     /// `list`'s rows.
@@ -734,6 +766,37 @@ impl Supervisor {
         let app = apps.get_mut(name)?;
         let spec = &app.spec;
         app.slots.get_mut(id).map(|slot| f(spec, slot))
+    }
+}
+
+/// `SIGKILL`, `KILL` or `9` → 9: the signals a person sends to a service, by name or number.
+pub fn signal_number(name: &str) -> anyhow::Result<libc::c_int> {
+    const NAMED: &[(&str, libc::c_int)] = &[
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("KILL", libc::SIGKILL),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("TERM", libc::SIGTERM),
+        ("CONT", libc::SIGCONT),
+        ("STOP", libc::SIGSTOP),
+    ];
+    let upper = name.trim().to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some((_, n)) = NAMED.iter().find(|(known, _)| *known == bare) {
+        return Ok(*n);
+    }
+    match bare.parse::<libc::c_int>() {
+        Ok(n) if NAMED.iter().any(|(_, known)| *known == n) => Ok(n),
+        _ => anyhow::bail!(
+            "unknown signal {name:?}: use one of {}",
+            NAMED
+                .iter()
+                .map(|(n, _)| format!("SIG{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -278,3 +278,34 @@ fn an_instance_over_its_memory_limit_is_replaced_without_failing_a_request() {
         "overshoot {overshoot}: {stats}"
     );
 }
+
+#[test]
+fn kill_9_of_one_instance_is_a_crash_the_supervisor_restarts_while_the_other_serves() {
+    let home = Home::new();
+    let addr = free_addr();
+    let file = home.ecosystem(&web(addr, 2));
+    assert!(home.pm(&["start", file.to_str().unwrap()]).status.success());
+    let before = home.pids();
+    let out = home.pm(&["signal", "SIGKILL", "web", "--id", "0"]);
+    assert!(
+        out.status.success() && text(&out).contains(&format!("web[0] (pid {})", before[0])),
+        "{}",
+        text(&out)
+    );
+    eventually("instance 0 to be restarted", || {
+        let rows = home.rows();
+        rows[0]["restarts"] == 1 && rows[0]["status"] == "online"
+    });
+    let after = home.pids();
+    assert!(after[0] != before[0] && after[1] == before[1], "{before:?} → {after:?}");
+    assert!(home.rows()[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("killed by SIGKILL"));
+    let out = home.pm(&["signal", "SIGBOGUS", "web"]);
+    assert!(
+        !out.status.success() && text(&out).contains("unknown signal"),
+        "{}",
+        text(&out)
+    );
+}
