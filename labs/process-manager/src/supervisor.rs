@@ -577,17 +577,22 @@ impl Supervisor {
                 let Some(ops) = self.app_ops(name) else { continue };
                 let _one_at_a_time = ops.lock().await;
                 self.stop_slots(name, Status::Stopping).await;
-                let spec = lock(&self.inner.apps).get(name).map(|a| a.spec.clone());
-                if let Some(spec) = spec {
-                    let needs_listener = lock(&self.inner.apps).get(name).is_some_and(|a| a.listener.is_none());
-                    if needs_listener {
-                        let listener = self.listener_for(&spec)?;
-                        if let Some(app) = lock(&self.inner.apps).get_mut(name) {
-                            app.listener = listener;
-                            for slot in &mut app.slots {
-                                slot.backoff = backoff(self.inner.policy_code, spec.restart);
-                            }
-                        }
+                let Some((spec, listener)) = lock(&self.inner.apps)
+                    .get(name)
+                    .map(|a| (a.spec.clone(), a.listener.clone()))
+                else {
+                    continue;
+                };
+                // The socket stays open if it is (a running app); a stopped app's is bound again.
+                let listener = match listener {
+                    Some(listener) => Some(listener),
+                    None => self.listener_for(&spec)?,
+                };
+                if let Some(app) = lock(&self.inner.apps).get_mut(name) {
+                    app.listener = listener;
+                    // A person restarting an app starts it afresh: an errored one gets its max_restarts again.
+                    for slot in &mut app.slots {
+                        slot.backoff = backoff(self.inner.policy_code, spec.restart);
                     }
                 }
             }

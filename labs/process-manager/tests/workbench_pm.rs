@@ -237,7 +237,7 @@ fn ctrl_c_stops_every_instance_gracefully_and_the_supervisor() {
 fn a_crash_loop_backs_off_and_goes_errored_after_max_restarts() {
     let home = Home::new();
     let file = home.ecosystem(
-        "[[app]]\nname = \"crasher\"\ncommand = \"pm-demo-app\"\nargs = [\"--port\", \"0\", \"--crash-after\", \"10ms\"]\nexp_backoff_restart_delay = \"20ms\"\nmax_restarts = 3\n",
+        &format!("[[app]]\nname = \"crasher\"\ncommand = \"pm-demo-app\"\nargs = [\"--crash-after\", \"10ms\"]\nlisten = \"{}\"\nexp_backoff_restart_delay = \"20ms\"\nmax_restarts = 3\n", free_addr()),
     );
     let _ = home.pm(&["start", file.to_str().unwrap()]);
     eventually("the crasher to be errored", || home.rows()[0]["status"] == "errored");
@@ -248,6 +248,12 @@ fn a_crash_loop_backs_off_and_goes_errored_after_max_restarts() {
         row["last_error"].as_str().unwrap().contains("4 crashes in a row"),
         "{row}"
     );
+    // Fixed (or not): `restart` starts it afresh, with its three restarts again (its socket kept open meanwhile).
+    let _ = home.pm(&["restart", "crasher"]);
+    eventually("the crasher to be errored again", || {
+        let row = &home.rows()[0];
+        row["status"] == "errored" && row["restarts"] == 6
+    });
 }
 
 #[test]
