@@ -400,14 +400,15 @@ impl Supervisor {
         let (tx, rx) = watch::channel(false);
         let pid = started.pid;
         let at = started.at;
-        let token = self.with_slot(name, id, |_, slot| slot.token)?;
-        let old = self.with_slot(name, id, |_, slot| {
+        // One lock for both: the token read is the one the new instance is installed under.
+        let (token, old) = self.with_slot(name, id, |_, slot| {
             slot.status = Status::Online;
-            slot.current.replace(Live {
+            let old = slot.current.replace(Live {
                 pid,
                 started: at,
                 exited: rx,
-            })
+            });
+            (slot.token, old)
         })?;
         let supervisor = self.clone();
         let name = name.to_string();
