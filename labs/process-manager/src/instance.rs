@@ -19,7 +19,7 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -121,7 +121,7 @@ pub fn start(
             app.log_retain,
         )?;
         if let Some(pipe) = pipe {
-            tokio::spawn(copy_lines(pipe, Arc::new(Mutex::new(file))));
+            tokio::spawn(copy_lines(pipe, file));
         }
     }
     Ok(Started {
@@ -192,7 +192,7 @@ fn signal_name(signal: i32) -> String {
 }
 
 /// Copies a pipe into a log file, line by line; a line longer than 64 KiB is cut into pieces.
-async fn copy_lines(pipe: Box<dyn AsyncRead + Send + Unpin>, file: Arc<Mutex<RotatingFile>>) {
+async fn copy_lines(pipe: Box<dyn AsyncRead + Send + Unpin>, mut file: RotatingFile) {
     let mut reader = BufReader::with_capacity(64 * 1024, pipe);
     let mut line = Vec::new();
     loop {
@@ -202,7 +202,7 @@ async fn copy_lines(pipe: Box<dyn AsyncRead + Send + Unpin>, file: Arc<Mutex<Rot
             Ok(_) => {
                 let text = line.strip_suffix(b"\n").unwrap_or(&line);
                 // A full disk must not stop the instance: its pipe is still drained, the line is lost.
-                let _ = file.lock().unwrap_or_else(|e| e.into_inner()).write_line(text);
+                let _ = file.write_line(text);
             }
         }
     }
