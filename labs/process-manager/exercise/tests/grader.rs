@@ -115,11 +115,13 @@ macro_rules! grade {
             let start = tokio::time::Instant::now();
             let mut restarts = 0;
             loop {
+                // These sleeps are the thing tested — the supervisor's waits — on tokio's paused clock: virtual time,
+                // no real time passes.
                 tokio::time::sleep(ms(10)).await; // up for 10 ms, then it crashes
                 let Decision::RestartAfter(wait) = b.on_crash(ms(10)) else {
                     break;
                 };
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep(wait).await; // the policy's delay before the restart
                 if start.elapsed() > Duration::from_secs(60) {
                     break;
                 }
