@@ -21,6 +21,26 @@ pub struct Progress {
     /// By question id: the latest graded answer.
     #[serde(default)]
     pub quiz: BTreeMap<String, QuizRecord>,
+    /// By `incidents/<drill>`.
+    #[serde(default)]
+    pub incidents: BTreeMap<String, IncidentProgress>,
+}
+
+/// One incident drill's record: the three steps of an on-call shift.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentProgress {
+    /// `start` has shown the symptom at least once.
+    #[serde(default)]
+    pub started: bool,
+    /// `answer` has passed the diagnosis at least once.
+    #[serde(default)]
+    pub diagnosed: bool,
+    /// `check` has measured the learner's fix meeting the objective at least once.
+    #[serde(default)]
+    pub fixed: bool,
+    /// How many hints have been shown.
+    #[serde(default)]
+    pub hints_shown: usize,
 }
 
 /// The latest grade of one question.

@@ -42,24 +42,28 @@ fn cargo() -> Command {
     command
 }
 
-/// Compiles, runs the grader, and runs the gate when the grader passes. Prints as it goes.
-pub fn check(found: &Found) -> anyhow::Result<Outcome> {
-    let e = found.exercise;
-    println!(
-        "checking {} — {}",
-        found.key(),
-        found.starter_relative(&crate::root()).display()
-    );
+/// What a grader said: whether the code compiled, and each expectation met or not (with the failure's message).
+pub struct Graded {
+    /// It compiled.
+    pub compiled: bool,
+    /// Expectations met, by test name.
+    pub passed: Vec<String>,
+    /// Expectations not met, with the message.
+    pub failed: Vec<(String, String)>,
+}
 
-    // 1. Does it compile? Show the compiler's errors about the learner's code, plainly.
+/// Builds and runs the test target `grader` of `package`, printing the compiler's errors about the learner's code,
+/// then one line per expectation. Shared by `check` (exercises) and `incident check` (drills).
+pub fn run_grader(package: &str, grader: &str) -> anyhow::Result<Graded> {
     // The grader's test target, built (1) and then run (2) with the same cargo arguments.
-    let grader = |extra: &[&str]| {
+    let command = |extra: &[&str]| {
         let mut command = cargo();
-        command.args(["test", "--quiet", "--package", &e.package, "--test", &e.grader]);
+        command.args(["test", "--quiet", "--package", package, "--test", grader]);
         command.args(extra);
         command
     };
-    let build = grader(&["--no-run", "--message-format=short"]).output()?;
+    // 1. Does it compile? Show the compiler's errors about the learner's code, plainly.
+    let build = command(&["--no-run", "--message-format=short"]).output()?;
     if !build.status.success() {
         println!("✗ your code does not compile:");
         for line in String::from_utf8_lossy(&build.stderr)
@@ -68,16 +72,14 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
         {
             println!("  {line}");
         }
-        return Ok(Outcome {
+        return Ok(Graded {
             compiled: false,
             passed: vec![],
             failed: vec![],
-            gate_passed: None,
         });
     }
-
     // 2. The grader, one line per expectation.
-    let tests = grader(&["--", "--format=pretty"]).output()?;
+    let tests = command(&["--", "--format=pretty"]).output()?;
     let stdout = String::from_utf8_lossy(&tests.stdout);
     let (passed, failed) = parse_test_output(&stdout);
     for name in &passed {
@@ -92,22 +94,43 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
             String::from_utf8_lossy(&tests.stderr)
         );
     }
-    if !failed.is_empty() {
-        println!(
-            "\n{} of {} expectations met. Edit {} and run `cargo xtask check {}` again; `cargo xtask hint {}` helps.",
-            passed.len(),
-            passed.len() + failed.len(),
-            found.starter_relative(&crate::root()).display(),
-            found.key(),
-            found.key()
-        );
+    Ok(Graded {
+        compiled: true,
+        passed,
+        failed,
+    })
+}
+
+/// Compiles, runs the grader, and runs the gate when the grader passes. Prints as it goes.
+pub fn check(found: &Found) -> anyhow::Result<Outcome> {
+    let e = found.exercise;
+    println!(
+        "checking {} — {}",
+        found.key(),
+        found.starter_relative(&crate::root()).display()
+    );
+
+    let graded = run_grader(&e.package, &e.grader)?;
+    if !graded.compiled || !graded.failed.is_empty() {
+        if graded.compiled {
+            println!(
+                "\n{} of {} expectations met. Edit {} and run `cargo xtask check {}` again; `cargo xtask hint {}` helps.",
+                graded.passed.len(),
+                graded.passed.len() + graded.failed.len(),
+                found.starter_relative(&crate::root()).display(),
+                found.key(),
+                found.key()
+            );
+        }
         return Ok(Outcome {
-            compiled: true,
-            passed,
-            failed,
+            compiled: graded.compiled,
+            passed: graded.passed,
+            failed: graded.failed,
             gate_passed: None,
         });
     }
+    let passed = graded.passed;
+    let failed = graded.failed;
 
     // 3. The performance gate, measured in one run beside the reference (and the naive baseline, for scale).
     println!(

@@ -50,6 +50,10 @@ pub struct LabArgs {
     /// variant, and report the p99 its histogram_quantile computes beside the load generator's.
     #[arg(long)]
     prometheus: bool,
+    /// A CPU profile of each variant's server over its measured phase, taken in-process (no perf needed): the top
+    /// frames under the table, the flamegraph SVG beside the report. Labs built with lab-kit's `profiling` feature.
+    #[arg(long)]
+    flamegraph: bool,
     /// Print the run report as JSON on stdout, and nothing else there (one lab, one run).
     #[arg(long, conflicts_with_all = ["all", "repeat"])]
     json: bool,
@@ -89,6 +93,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         sample: args.sample.clone(),
         sample_every: args.sample_every,
         prometheus: args.prometheus,
+        cpu_profile: args.flamegraph,
     };
     // Every lab's options are checked before the first build: a typo in --variant costs nothing.
     for manifest in &chosen {

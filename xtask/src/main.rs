@@ -6,6 +6,7 @@ mod book;
 mod check;
 mod exercise;
 mod hint;
+mod incident;
 mod lab;
 mod list;
 mod load;
@@ -69,6 +70,11 @@ enum Command {
     ///
     /// Exit status: workbench-pm's (0 done, 1 failed, 2 bad arguments).
     Pm(pm::PmArgs),
+    /// Incident drills: a service missing its objective under load — see the symptom (`start`), read the evidence
+    /// (`evidence`: counters, lag, memory, the CPU flamegraph), diagnose (`answer`), fix it and prove it (`check`).
+    ///
+    /// Exit status: 0 when done (a diagnosis or a fix that passed), 1 when not, 2 on bad input.
+    Incident(incident::IncidentArgs),
     /// Build the guide (book/) into target/book with mdBook as a library, and check its internal links.
     Book(book::BookArgs),
 }
@@ -126,6 +132,7 @@ fn main() -> ExitCode {
         Command::Book(args) => book::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Pm(args) => pm::run(args),
+        Command::Incident(args) => incident::run(args),
     };
     match outcome {
         Ok(code) => code,

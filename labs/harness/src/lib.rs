@@ -10,6 +10,8 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`manifest`] | `lab.toml`: reading, validating (errors name file and line), finding every lab |
+//! | [`cpu_profile`] | `--flamegraph`: each variant's CPU profile, taken in-process by the server, and its flamegraph |
+//! | [`drill`] | incident drills: a lab manifest plus what the on-call engineer is told, the file to fix, the hints |
 //! | [`process`] | building and starting lab servers; stopping them on success, failure, Ctrl-C and panic |
 //! | [`during`] | actions mid-run (`during = [{ at, run }]`): a reload, a kill, at a set time under load |
 //! | [`probe`] | the two HTTP GETs the harness makes itself: `/healthz` and `/stats` |
@@ -23,6 +25,8 @@
 //! | [`machine`] | which machine the numbers came from |
 //! | [`error`] | what can go wrong, by who can fix it: bad input, the environment, a lesson that did not hold |
 
+pub mod cpu_profile;
+pub mod drill;
 pub mod during;
 pub mod error;
 pub mod lessons;

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub sample_every: Option<Duration>,
     /// A private Prometheus scrapes each variant; its p99 goes beside the generator's (`--prometheus`).
     pub prometheus: bool,
+    /// Each variant's CPU profile over its measured phase, from the server's own profiler (`--flamegraph`).
+    pub cpu_profile: bool,
 }
 
 impl RunOptions {
@@ -98,6 +100,7 @@ impl Default for RunOptions {
             sample: Vec::new(),
             sample_every: None,
             prometheus: false,
+            cpu_profile: false,
         }
     }
 }
@@ -189,6 +192,11 @@ pub fn run_lab(
         .map_err(within(|| format!("variant {}", variant.name)))?;
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
+        let mut result = result;
+        if let Some(profile) = &mut result.cpu_profile {
+            // Beside the report, under its own name: `RunReport::write` puts it there.
+            profile.flamegraph = format!("{}-{}.flamegraph.svg", started_at.replace(':', "-"), variant.name);
+        }
         results.push(result);
     }
     let lessons = crate::lessons::judge(&manifest.lessons, &results);
@@ -275,10 +283,19 @@ fn measure(
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let began = Instant::now();
     let addr = server.addr;
-    let (load, timeline, actions) = std::thread::scope(|scope| {
+    // The CPU profile covers the measured phase: it starts when the warm-up (and ramp) end.
+    let measured = options.duration.unwrap_or(profile.duration).min(length);
+    let (load, timeline, actions, (cpu_after, rss_peak_bytes), cpu_profile) = std::thread::scope(|scope| {
         // The sampler scrapes until its channel's sender is dropped, just after the load ends.
         let (stop_sampling, stop) = std::sync::mpsc::channel::<()>();
         let sampler = sampling.map(|s| scope.spawn(move || crate::sampling::sample(addr, s, stop)));
+        let profiler = options.cpu_profile.then(|| {
+            scope.spawn(move || {
+                // A schedule, not a synchronisation: the window is timed against the load's own start.
+                std::thread::sleep((began + (length - measured)).saturating_duration_since(Instant::now()));
+                crate::cpu_profile::take(addr, measured + crate::cpu_profile::TAIL)
+            })
+        });
         let actions = (!variant.during.is_empty()).then(|| {
             scope.spawn(|| crate::during::run_actions(&variant.during, during.binary, &during.placeholders, began))
         });
@@ -297,11 +314,18 @@ fn measure(
         drop(stop_sampling);
         let timeline = sampler.map(|s| s.join().expect("the /metrics sampler panicked"));
         let actions = actions.map(|a| a.join().expect("a `during` action panicked"));
-        (load, timeline, actions)
+        // The server's use of the machine, read before the profiler's last step: turning addresses into names reads
+        // the binary's debug info, ~200 MB and a fraction of a CPU-second that belong to the profiler, not the lab.
+        let used = (
+            server.cpu_seconds().unwrap_or(0.0),
+            server.rss_peak_bytes().unwrap_or(0),
+        );
+        let cpu_profile = profiler.map(|p| p.join().expect("the CPU profiler thread panicked"));
+        (load, timeline, actions, used, cpu_profile)
     });
     let ended = SystemTime::now();
     let load = load.context("the load generator")?;
-    let cpu_seconds = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
+    let cpu_seconds = cpu_after - cpu_before;
     let stats = match crate::probe::stats(server.addr) {
         Ok(stats) => stats,
         // A server that died during the run (a crash drill) has no /stats to give; the load's errors say the rest.
@@ -320,19 +344,40 @@ fn measure(
     for (i, note) in actions.unwrap_or_default().into_iter().enumerate() {
         stats.notes.insert(format!("during.{}", i + 1), note);
     }
+    let cpu_profile = match cpu_profile {
+        None => None,
+        Some(Ok(Some(mut profile))) => {
+            // Its idle tail (`cpu_profile::TAIL`) is not part of the measured phase.
+            profile.seconds = measured.as_secs_f64();
+            stats
+                .notes
+                .insert("cpu_profile".into(), crate::cpu_profile::MEMORY_NOTE.into());
+            Some(profile)
+        }
+        Some(Ok(None)) => {
+            let why = "this server has no profiler (it is built without lab-kit's `profiling` feature)";
+            stats.notes.insert("cpu_profile".into(), why.into());
+            None
+        }
+        Some(Err(e)) => {
+            stats.notes.insert("cpu_profile".into(), format!("not taken: {e}"));
+            None
+        }
+    };
     let measured = Duration::from_secs_f64(load.load.duration_s);
     let prometheus = prometheus.map(|p| p.reading(ended, measured)).transpose()?;
     Ok(VariantResult {
         name: variant.name.clone(),
         load,
         server: ServerSample {
-            rss_peak_bytes: server.rss_peak_bytes().unwrap_or(0),
+            rss_peak_bytes,
             cpu_seconds,
             cpu_us_per_request: cpu_seconds * 1e6 / plan.progress.load(Ordering::Relaxed).max(1) as f64,
         },
         counters: stats.counters,
         notes: stats.notes,
         timeline,
+        cpu_profile,
         prometheus,
     })
 }

@@ -149,7 +149,11 @@ pub fn track_requests(router: Router) -> Router {
 /// Adds `GET /metrics` without per-request metrics: for a variant whose lesson is the cost of the request path
 /// itself (the baseline lab's), where a middleware would be part of what is measured.
 pub fn expose(router: Router) -> Router {
-    router.route("/metrics", get(|| async { exposition() }))
+    let router = router.route("/metrics", get(|| async { exposition() }));
+    // Beside the metrics, on a lab built with the profiler: the CPU profile the harness takes during a run.
+    #[cfg(feature = "profiling")]
+    let router = router.route("/debug/pprof/profile", get(crate::profiler::profile));
+    router
 }
 
 fn exposition() -> Response {

@@ -124,6 +124,11 @@ pub fn run(args: QuizArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Broken banks as one usage error, each problem on its line with its file and line.
+pub fn bank_errors(errors: Vec<quiz::BankError>) -> UsageError {
+    UsageError(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+}
+
 /// The bank of `topic`, or a usage error listing the topics there are.
 pub fn bank_of<'a>(banks: &'a [quiz::Bank], topic: &str) -> Result<&'a quiz::Bank, UsageError> {
     banks.iter().find(|b| b.topic == topic).ok_or_else(|| {

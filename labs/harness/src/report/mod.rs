@@ -79,6 +79,9 @@ pub struct VariantResult {
     /// `/metrics` sampled over the run, when the lab or `--sample` asked for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<crate::sampling::Timeline>,
+    /// Where the server's CPU went during the measured phase (`--flamegraph`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_profile: Option<crate::cpu_profile::CpuProfile>,
     /// What a private Prometheus computed from the server's buckets (`--prometheus`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<crate::prometheus::PrometheusReading>,
@@ -113,6 +116,12 @@ impl RunReport {
         let text = serde_json::to_string_pretty(self).context("serialising the report")? + "\n";
         std::fs::write(&json, text).with_context(|| format!("writing {}", json.display()))?;
         std::fs::write(&html, html::render(self)).with_context(|| format!("writing {}", html.display()))?;
+        for profile in self.variants.iter().filter_map(|v| v.cpu_profile.as_ref()) {
+            if !profile.flamegraph.is_empty() && !profile.svg.is_empty() {
+                let svg = dir.join(&profile.flamegraph);
+                std::fs::write(&svg, &profile.svg).with_context(|| format!("writing {}", svg.display()))?;
+            }
+        }
         Ok((json, html))
     }
 

@@ -168,6 +168,7 @@ impl RunReport {
             }
         }
         lines.extend(self.prometheus_lines());
+        lines.extend(self.cpu_profile_lines());
         for s in &self.skipped {
             lines.push(format!("– {} skipped: {}", s.variant, s.reason));
         }
@@ -178,6 +179,31 @@ impl RunReport {
             lines.push(gate.line());
         }
         lines.join("\n")
+    }
+
+    /// Per variant profiled (`--flamegraph`): where its CPU went — the program's own hottest functions, share of
+    /// samples anywhere on the stack — and the flamegraph's file.
+    pub fn cpu_profile_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for v in &self.variants {
+            let Some(profile) = &v.cpu_profile else { continue };
+            lines.push(format!(
+                "🔥 {}: {} CPU samples in {:.0} s ({} per CPU-second){}",
+                v.name,
+                profile.samples,
+                profile.seconds,
+                profile.frequency,
+                if profile.flamegraph.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — flamegraph {}", profile.flamegraph)
+                }
+            ));
+            for frame in profile.hot_functions(6) {
+                lines.push(format!("   {:>5.1}%  {}", frame.share * 100.0, frame.function));
+            }
+        }
+        lines
     }
 
     /// Per variant whose requests or responses are large (64 KiB or more on average): bytes each way and time to

@@ -1,0 +1,19 @@
+//! `incidents-fix`: the code of the incident drills as it shipped to production — each module works, passes its
+//! tests, and misses its latency objective under load. Run `cargo xtask incident start <drill>` to see the symptom,
+//! `cargo xtask incident evidence <drill>` to read what an on-call engineer would read, then fix the module named
+//! below and prove the fix with `cargo xtask incident check <drill>`.
+//!
+//! | module | drill |
+//! |---|---|
+//! | [`regex_per_request`] | sign-up validation got slow after a release |
+//! | [`lock_across_await`] | quotes stop scaling: more traffic, the same throughput |
+//! | [`blocking_in_async`] | the currency converter stalls every request, yet the CPU is idle |
+//!
+//! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
+//! counter): it is not where the faults are, and the graders count through it.
+
+pub mod support;
+
+pub mod blocking_in_async;
+pub mod lock_across_await;
+pub mod regex_per_request;

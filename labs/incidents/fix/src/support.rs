@@ -1,0 +1,148 @@
+//! The world the drills run in — not where their faults are. Each piece counts what the graders and the lab's
+//! `/stats` need, so a fix is judged on numbers that do not depend on the machine's speed:
+//!
+//! - [`compile_regex`] compiles a pattern and counts compilations (`regex_compiled`);
+//! - [`pricing_service`] stands for a call to another service over the network: it waits [`PRICING_LATENCY`]
+//!   without using the CPU, and counts how many calls were in flight at once (`pricing_in_flight_max`);
+//! - [`QuoteBook`] keeps the last quote of every product;
+//! - [`exchange_rate`] stands for a vendor's synchronous SDK (a blocking HTTP client inside): it holds its thread
+//!   for [`EXCHANGE_RATE_LATENCY`], and counts the calls made on the event loop's own thread
+//!   (`exchange_rate_calls_on_event_loop`), the thread [`mark_event_loop`] named at start-up.
+//!
+//! The counters are process-wide, like the service's: a test that reads them takes [`counters_lock`] first.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use regex::Regex;
+
+/// What a sign-up form accepts as an e-mail address: letters and digits of any script, the punctuation RFC 5322
+/// allows before the `@`, and dot-separated labels after it. Unicode classes make a large automaton: cheap to run
+/// once built, costly to build.
+pub const EMAIL_PATTERN: &str = r"^[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$";
+
+/// How long the pricing service takes to answer.
+pub const PRICING_LATENCY: Duration = Duration::from_millis(20);
+
+/// How long the vendor SDK holds its thread.
+pub const EXCHANGE_RATE_LATENCY: Duration = Duration::from_millis(5);
+
+static REGEX_COMPILED: AtomicU64 = AtomicU64::new(0);
+static PRICING_CALLS: AtomicU64 = AtomicU64::new(0);
+static PRICING_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+static PRICING_IN_FLIGHT_MAX: AtomicU64 = AtomicU64::new(0);
+static EXCHANGE_RATE_CALLS: AtomicU64 = AtomicU64::new(0);
+static EXCHANGE_RATE_ON_LOOP: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Whether this thread runs an event loop (set by [`mark_event_loop`]).
+    static IS_EVENT_LOOP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Compiles `pattern` (a constant of this crate: a failure is a bug, hence the panic) and counts it.
+#[inline(never)]
+pub fn compile_regex(pattern: &str) -> Regex {
+    REGEX_COMPILED.fetch_add(1, Ordering::Relaxed);
+    Regex::new(pattern).expect("the drills' patterns are valid")
+}
+
+/// The pricing service's discount for `sku`, in cents, after [`PRICING_LATENCY`] on the network.
+pub async fn pricing_service(sku: u32) -> u64 {
+    PRICING_CALLS.fetch_add(1, Ordering::Relaxed);
+    let now = PRICING_IN_FLIGHT.fetch_add(1, Ordering::AcqRel) + 1;
+    PRICING_IN_FLIGHT_MAX.fetch_max(now, Ordering::AcqRel);
+    // Decrements even if the caller gives up on the call (its future is dropped mid-wait).
+    struct Leaving;
+    impl Drop for Leaving {
+        fn drop(&mut self) {
+            PRICING_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    let _leaving = Leaving;
+    tokio::time::sleep(PRICING_LATENCY).await;
+    u64::from(sku % 7) * 25
+}
+
+/// The quote book: every product's last quote, for the sales dashboard.
+#[derive(Debug, Default)]
+pub struct QuoteBook {
+    last_quote: HashMap<u32, u64>,
+}
+
+impl QuoteBook {
+    /// The list price of `sku`, in cents.
+    pub fn base_price(&self, sku: u32) -> u64 {
+        1_000 + u64::from(sku % 100) * 10
+    }
+
+    /// Keeps `price` as the last quote of `sku`.
+    pub fn record(&mut self, sku: u32, price: u64) {
+        self.last_quote.insert(sku, price);
+    }
+
+    /// The last quote of `sku`, if any.
+    pub fn last_quote(&self, sku: u32) -> Option<u64> {
+        self.last_quote.get(&sku).copied()
+    }
+}
+
+/// Names the calling thread as an event loop: the lab's single-threaded runtime runs on it (and a grader's test).
+pub fn mark_event_loop() {
+    IS_EVENT_LOOP.with(|is| is.set(true));
+}
+
+/// The vendor SDK: how many `currency` one euro buys. Holds the calling thread for [`EXCHANGE_RATE_LATENCY`] —
+/// `std::thread::sleep` standing for the blocking socket read inside the SDK. `None` for an unknown currency.
+#[inline(never)]
+pub fn exchange_rate(currency: &str) -> Option<f64> {
+    EXCHANGE_RATE_CALLS.fetch_add(1, Ordering::Relaxed);
+    if IS_EVENT_LOOP.with(Cell::get) {
+        EXCHANGE_RATE_ON_LOOP.fetch_add(1, Ordering::Relaxed);
+    }
+    std::thread::sleep(EXCHANGE_RATE_LATENCY);
+    match currency {
+        "EUR" => Some(1.0),
+        "USD" => Some(1.08),
+        "GBP" => Some(0.86),
+        "JPY" => Some(162.4),
+        "CHF" => Some(0.95),
+        _ => None,
+    }
+}
+
+/// The counters, by the names `/stats` gives them.
+pub fn counters() -> [(&'static str, u64); 5] {
+    [
+        ("regex_compiled", REGEX_COMPILED.load(Ordering::Relaxed)),
+        ("pricing_calls", PRICING_CALLS.load(Ordering::Relaxed)),
+        ("pricing_in_flight_max", PRICING_IN_FLIGHT_MAX.load(Ordering::Relaxed)),
+        ("exchange_rate_calls", EXCHANGE_RATE_CALLS.load(Ordering::Relaxed)),
+        (
+            "exchange_rate_calls_on_event_loop",
+            EXCHANGE_RATE_ON_LOOP.load(Ordering::Relaxed),
+        ),
+    ]
+}
+
+/// One counter by name (0 for an unknown name).
+pub fn counter(name: &str) -> u64 {
+    counters().into_iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| v)
+}
+
+/// Serialises tests that read the process-wide counters, and zeroes them for the holder.
+pub fn counters_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for counter in [
+        &REGEX_COMPILED,
+        &PRICING_CALLS,
+        &PRICING_IN_FLIGHT_MAX,
+        &EXCHANGE_RATE_CALLS,
+        &EXCHANGE_RATE_ON_LOOP,
+    ] {
+        counter.store(0, Ordering::Relaxed);
+    }
+    guard
+}

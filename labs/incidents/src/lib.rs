@@ -1,0 +1,24 @@
+//! `lab-incidents`: the incident drills — services that miss their latency objective under load, for a learner to
+//! diagnose from evidence and fix, the way an on-call engineer meets them.
+//!
+//! Every drill is a route of one small service, served three ways (`--variant`): `broken` (the code as it shipped),
+//! `fixed` (the reference fix), `yours` (the learner's edit of `labs/incidents/fix`). `cargo xtask incident` runs
+//! them: `start` shows the symptom, `evidence` what the run recorded (the CPU flamegraph from lab-kit's in-process
+//! profiler, event-loop lag and memory over time from `/metrics`, the counters in `/stats`), `answer` grades a
+//! diagnosis, `check` measures the learner's fix beside the broken build in one run.
+//!
+//! | drill | route | the fault | what gives it away |
+//! |---|---|---|---|
+//! | `regex-per-request` | `GET /signup/validate?email=` | a regex compiled on every request | the flamegraph: regex compilation on top |
+//! | `lock-across-await` | `GET /quote/{sku}` | a lock held across a 20 ms network call | throughput flat at 50/s, CPU idle, calls never overlap |
+//! | `blocking-in-async` | `GET /convert?amount=&currency=` | a blocking SDK call on the event loop | event-loop lag high, CPU flamegraph flat |
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`cli`] | the server's variants and how they are started (one event loop, as in one Node.js process) |
+//! | [`server`] | `app(variant)`: the routes, dispatching to the variant's code, and `/stats` |
+//! | [`drills`] | each drill's broken and fixed code |
+
+pub mod cli;
+pub mod drills;
+pub mod server;

@@ -1,0 +1,122 @@
+//! `app(variant)`: one route per drill, each dispatching to the variant's code; `/healthz` and `/stats`.
+//!
+//! Bad input is a 400 with a sentence, never a panic: a missing or over-long e-mail, a product number that is not
+//! one, an amount that is not a whole number of cents, an unknown currency.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use incidents_fix::support::{self, QuoteBook};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::drills::{blocking_in_async, lock_across_await, regex_per_request};
+
+/// Whose code serves the drills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    /// The code as it shipped.
+    Broken,
+    /// The reference fixes.
+    Fixed,
+    /// The learner's code in `labs/incidents/fix`.
+    Yours,
+}
+
+/// What the routes share.
+pub struct AppState {
+    variant: Variant,
+    book: Mutex<QuoteBook>,
+}
+
+/// The longest address the form takes (RFC 5321's limit on a path).
+const MAX_EMAIL: usize = 254;
+
+/// The service, for `variant`.
+pub fn app(variant: Variant) -> Router {
+    let state = Arc::new(AppState {
+        variant,
+        book: Mutex::new(QuoteBook::default()),
+    });
+    Router::new()
+        .route("/signup/validate", get(validate))
+        .route("/quote/{sku}", get(quote))
+        .route("/convert", get(convert))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/stats", get(stats))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct EmailQuery {
+    email: Option<String>,
+}
+
+async fn validate(State(state): State<Arc<AppState>>, Query(query): Query<EmailQuery>) -> Response {
+    let Some(email) = query.email.filter(|e| !e.is_empty()) else {
+        return (StatusCode::BAD_REQUEST, "give the address as ?email=\n").into_response();
+    };
+    if email.len() > MAX_EMAIL {
+        let message = format!("an address has at most {MAX_EMAIL} bytes\n");
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let valid = match state.variant {
+        Variant::Broken => regex_per_request::broken::is_valid_email(&email),
+        Variant::Fixed => regex_per_request::fixed::is_valid_email(&email),
+        Variant::Yours => incidents_fix::regex_per_request::is_valid_email(&email),
+    };
+    Json(json!({ "email": email, "valid": valid })).into_response()
+}
+
+async fn quote(State(state): State<Arc<AppState>>, Path(sku): Path<String>) -> Response {
+    let Ok(sku) = sku.parse::<u32>() else {
+        return (StatusCode::BAD_REQUEST, "a product number is a whole number\n").into_response();
+    };
+    let price = match state.variant {
+        Variant::Broken => lock_across_await::broken::quote(&state.book, sku).await,
+        Variant::Fixed => lock_across_await::fixed::quote(&state.book, sku).await,
+        Variant::Yours => incidents_fix::lock_across_await::quote(&state.book, sku).await,
+    };
+    Json(json!({ "sku": sku, "price_cents": price })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ConvertQuery {
+    amount: Option<String>,
+    currency: Option<String>,
+}
+
+async fn convert(State(state): State<Arc<AppState>>, Query(query): Query<ConvertQuery>) -> Response {
+    let Some(Ok(amount)) = query.amount.as_deref().map(str::parse::<u64>) else {
+        return (StatusCode::BAD_REQUEST, "give ?amount= in euro cents, a whole number\n").into_response();
+    };
+    let currency = query.currency.unwrap_or_default().to_ascii_uppercase();
+    let converted = match state.variant {
+        Variant::Broken => blocking_in_async::broken::convert(amount, currency.clone()).await,
+        Variant::Fixed => blocking_in_async::fixed::convert(amount, currency.clone()).await,
+        Variant::Yours => incidents_fix::blocking_in_async::convert(amount, currency.clone()).await,
+    };
+    match converted {
+        Some(converted) => {
+            Json(json!({ "amount": amount, "currency": currency, "converted": converted })).into_response()
+        }
+        None => (StatusCode::BAD_REQUEST, format!("unknown currency {currency:?}\n")).into_response(),
+    }
+}
+
+/// The drills' counters, and the event-loop lag lab-kit measures (also on `/metrics`).
+async fn stats() -> Json<serde_json::Value> {
+    let mut stats = serde_json::Map::new();
+    for (name, value) in support::counters() {
+        stats.insert(name.into(), value.into());
+    }
+    let (lag_p99, lag_max) = lab_kit::telemetry().lag().p99_and_max();
+    stats.insert("loop_lag_p99_us".into(), lag_p99.into());
+    stats.insert("loop_lag_max_us".into(), lag_max.into());
+    Json(stats.into())
+}

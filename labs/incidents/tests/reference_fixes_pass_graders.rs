@@ -1,0 +1,27 @@
+//! Every drill's grader run against the reference fix — the code the `fixed` variant serves. (That the code as
+//! shipped fails the same graders is checked by `tests/tests/incidents.rs` in the workspace's end-to-end tests,
+//! by running them on the untouched `incidents-fix` crate.)
+
+#[path = "../fix/tests/grader/regex_per_request.rs"]
+#[macro_use]
+mod regex_grader;
+
+#[path = "../fix/tests/grader/lock_across_await.rs"]
+#[macro_use]
+mod lock_grader;
+
+#[path = "../fix/tests/grader/blocking_in_async.rs"]
+#[macro_use]
+mod blocking_grader;
+
+mod regex_per_request {
+    grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
+}
+
+mod lock_across_await {
+    grade_lock_across_await!(lab_incidents::drills::lock_across_await::fixed);
+}
+
+mod blocking_in_async {
+    grade_blocking_in_async!(lab_incidents::drills::blocking_in_async::fixed);
+}

@@ -1,0 +1,255 @@
+//! `incident start` (the symptom: the code as shipped under the drill's load) and `incident evidence` (what that run
+//! recorded, read the way an on-call engineer reads a dashboard and a profile).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use lab_harness::drill::{Drill, BROKEN};
+use lab_harness::report::VariantResult;
+use lab_harness::{RunOptions, RunReport};
+
+use crate::UsageError;
+
+/// Arguments of `cargo xtask incident start` (and the load options `check` shares).
+#[derive(Args)]
+pub struct StartArgs {
+    /// The drill.
+    pub name: String,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Which load a drill runs under.
+#[derive(Args, Clone)]
+pub struct LoadArgs {
+    /// The longer profile (20 s measured instead of 5 s).
+    #[arg(long)]
+    pub full: bool,
+    /// Replaces the drill's arrival rate (a faster machine may serve the shipped code at the drill's own rate).
+    #[arg(long)]
+    pub rate: Option<f64>,
+}
+
+impl LoadArgs {
+    /// The run's options: these variants, profiled (the flamegraph is part of the evidence).
+    pub fn options(&self, variants: &[&str]) -> RunOptions {
+        RunOptions {
+            profile: if self.full { "full" } else { "quick" }.into(),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+            rate: self.rate,
+            cpu_profile: true,
+            ..RunOptions::default()
+        }
+    }
+}
+
+/// A variant against the drill's objective: the share of requests answered successfully within the SLO.
+pub struct Objective {
+    /// Requests within the SLO over requests due.
+    pub share: f64,
+    /// The share required.
+    pub required: f64,
+    /// The SLO, in milliseconds.
+    pub slo_ms: f64,
+    /// The arrival rate.
+    pub rate: f64,
+}
+
+impl Objective {
+    /// `result` against `drill`'s objective; `None` when the run had no SLO or rate (not a drill's run).
+    pub fn of(drill: &Drill, result: &VariantResult) -> Option<Objective> {
+        let goodput = result.load.goodput.as_ref()?;
+        let rate = result.load.load.target_rps?;
+        Some(Objective {
+            share: (goodput.rps / rate).min(1.0),
+            required: drill.text.objective,
+            slo_ms: goodput.slo_ms,
+            rate,
+        })
+    }
+
+    /// Whether it is met.
+    pub fn met(&self) -> bool {
+        self.share >= self.required
+    }
+
+    /// `✗ broken: 3.1% of requests within 50 ms at 2000/s (the objective: 99%)`.
+    pub fn line(&self, variant: &str) -> String {
+        format!(
+            "{} {variant}: {:.1}% of requests answered within {} ms at {}/s (the objective: {}%)",
+            if self.met() { "✓" } else { "✗" },
+            self.share * 100.0,
+            self.slo_ms,
+            self.rate,
+            self.required * 100.0
+        )
+    }
+}
+
+/// Runs the command: the symptom, measured.
+pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
+    println!("Incident: {}\n\n{}\n", drill.text.title, drill.text.symptom.trim());
+    let options = args.load.options(&[BROKEN]);
+    let mut progress = crate::progress_bar::RunProgress::new();
+    let report = lab_harness::run_lab(&crate::root(), &drill.manifest, &options, &mut |e| progress.on(e))?;
+    drop(progress);
+    let (json, _) = report.save(&crate::root())?;
+    println!("{}\n{}", report.table(), report.verdicts());
+    let broken = report
+        .variants
+        .iter()
+        .find(|v| v.name == BROKEN)
+        .ok_or_else(|| anyhow::anyhow!("the run has no {BROKEN} variant"))?;
+    let objective = Objective::of(drill, broken).ok_or_else(|| anyhow::anyhow!("the drill's run has no SLO"))?;
+    println!("\n{}", objective.line("the service as shipped"));
+    super::record(drill, |state| state.started = true)?;
+    println!("report: {}", relative(&json).display());
+    if objective.met() {
+        println!(
+            "\nThis machine serves the shipped code within the objective at this rate: the fault is there, but it does \
+             not show. Try a higher --rate (the drill's own is tuned on a 2-core laptop)."
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "\nNext: read the evidence (`cargo xtask incident evidence {name}`), write your diagnosis (`cargo xtask \
+         incident answer {name}`), fix {file} and prove it (`cargo xtask incident check {name}`).",
+        name = drill.name,
+        file = drill.text.learner_file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `incident evidence`: the newest run of the drill that has the shipped variant, read back.
+pub fn evidence(drill: &Drill) -> anyhow::Result<ExitCode> {
+    let dir = lab_harness::report::reports_dir(&crate::root()).join(&drill.name);
+    let Some((path, report)) = newest_with_broken(&dir)? else {
+        return Err(UsageError(format!(
+            "no run of {name} yet: `cargo xtask incident start {name}` records the evidence",
+            name = drill.name
+        ))
+        .into());
+    };
+    let broken = report
+        .variants
+        .iter()
+        .find(|v| v.name == BROKEN)
+        .expect("chosen for it");
+    println!(
+        "Evidence: {} — the run of {} ({})\n",
+        drill.text.title,
+        report.started_at,
+        relative(&path).display()
+    );
+    for line in evidence_lines(drill, broken, &dir) {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What an on-call engineer reads, in the order they would: the objective, the tail, the counters, the series over
+/// time, and where the CPU went.
+pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(objective) = Objective::of(drill, v) {
+        lines.push(objective.line("objective"));
+    }
+    let load = &v.load;
+    let us = lab_load_generator::report::human_us;
+    lines.push(format!(
+        "requests: {} answered, {} errors, {} sends dropped; {:.0}/s achieved of {}/s",
+        load.requests,
+        load.errors,
+        load.dropped,
+        load.achieved_rps,
+        load.load.target_rps.map_or("-".into(), |r| format!("{r}"))
+    ));
+    lines.push(format!(
+        "latency from the intended send time: p50 {}  p99 {}  p99.9 {}  max {}",
+        us(load.latency_us.p50),
+        us(load.latency_us.p99),
+        us(load.latency_us.p999),
+        us(load.latency_us.max)
+    ));
+    lines.push(format!(
+        "server: {:.2} s of CPU, {:.0} µs of CPU per request, peak memory {}",
+        v.server.cpu_seconds,
+        v.server.cpu_us_per_request,
+        lab_load_generator::report::human_bytes(v.server.rss_peak_bytes as f64)
+    ));
+    lines.push("\n/stats after the run:".into());
+    for (name, value) in &v.counters {
+        lines.push(format!("  {name} = {value}"));
+    }
+    if let Some(timeline) = &v.timeline {
+        lines.push(format!("\n/metrics over the run (every {} ms):", timeline.every_ms));
+        for (name, series) in &timeline.series {
+            lines.push(format!("  {name}: {}", series.summary()));
+        }
+    }
+    match &v.cpu_profile {
+        Some(profile) => {
+            let busy = profile.samples as f64 / (profile.seconds * f64::from(profile.frequency)).max(1.0);
+            lines.push(format!(
+                "\nCPU profile: {} samples in {:.0} s — about {:.0}% of one core busy",
+                profile.samples,
+                profile.seconds,
+                busy * 100.0
+            ));
+            lines.push("  where the CPU was (self):".into());
+            for f in profile.top_self.iter().take(6) {
+                lines.push(format!("    {:>5.1}%  {}", f.share * 100.0, f.function));
+            }
+            lines.push("  what it was working for (anywhere on the stack):".into());
+            for f in profile.hot_functions(8) {
+                lines.push(format!("    {:>5.1}%  {}", f.share * 100.0, f.function));
+            }
+            if !profile.flamegraph.is_empty() {
+                lines.push(format!(
+                    "  flamegraph: {}",
+                    relative(&dir.join(&profile.flamegraph)).display()
+                ));
+            }
+            lines.push(
+                "  (a CPU profile sees only running code: waiting — a lock, a sleep, the network — leaves no samples. \
+                 Where `perf` is installed, `perf record -g -p PID` sees the kernel too.)"
+                    .into(),
+            );
+        }
+        None => lines.push(format!(
+            "\nno CPU profile: {}",
+            v.notes.get("cpu_profile").map_or("not taken", String::as_str)
+        )),
+    }
+    lines
+}
+
+/// The newest report in `dir` that ran the shipped variant.
+fn newest_with_broken(dir: &Path) -> anyhow::Result<Option<(PathBuf, RunReport)>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    // Report names are RFC 3339 times: their order is their age.
+    paths.sort();
+    for path in paths.into_iter().rev() {
+        let Ok(report) = serde_json::from_slice::<RunReport>(&std::fs::read(&path)?) else {
+            continue;
+        };
+        if report.variants.iter().any(|v| v.name == BROKEN) {
+            return Ok(Some((path, report)));
+        }
+    }
+    Ok(None)
+}
+
+/// `path` relative to the workspace, when it is inside it.
+pub fn relative(path: &Path) -> PathBuf {
+    path.strip_prefix(crate::root())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
