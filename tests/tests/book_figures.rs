@@ -125,6 +125,12 @@ fn every_ratio_a_chapter_quotes_is_in_its_committed_runs_or_a_lesson_threshold()
             let gates = l.exercises.iter().flat_map(|e| e.gate.iter().map(|g| g.at_most));
             lessons.chain(gates).collect::<Vec<_>>()
         })
+        .chain(
+            lab_harness::drill::discover_drills(root())
+                .unwrap()
+                .iter()
+                .flat_map(|d| d.manifest.lessons.iter().map(|l| l.at_least).collect::<Vec<_>>()),
+        )
         .collect();
     let quoted = Regex::new(r"(\d[\d,]*(?:\.\d+)?)(?:\s?[–-]\s?(\d[\d,]*(?:\.\d+)?))?×").unwrap();
     let shown = Regex::new(r"\{\{#results ([^}\s]+)\}\}").unwrap();

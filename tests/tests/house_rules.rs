@@ -176,7 +176,14 @@ fn every_lab_is_a_member_with_a_server_app_a_one_call_main_and_a_readme() {
             ));
         }
     }
-    // And the other way: every package under labs/ that serves a lab has a lab.toml naming it.
+    // And the other way: every package under labs/ that serves a lab has a lab.toml naming it — a lab's, or an
+    // incident drill's (labs/incidents/drills/<name>/lab.toml, whose server also has its README).
+    let drills = lab_harness::drill::discover_drills(root()).unwrap_or_else(|e| panic!("{e}"));
+    for drill in &drills {
+        if !drill.base.join("README.md").is_file() {
+            broken.push(format!("drill {}: no README.md in {}", drill.name, drill.base.display()));
+        }
+    }
     for member in &members {
         let under_labs = member.dir.strip_prefix(root().join("labs")).is_ok();
         let infrastructure = ["lab-kit", "lab-harness", "lab-load-generator"].contains(&member.name.as_str());
@@ -184,6 +191,7 @@ fn every_lab_is_a_member_with_a_server_app_a_one_call_main_and_a_readme() {
             && !infrastructure
             && !member.name.starts_with("exercise-")
             && !labs.iter().any(|l| l.package == member.name)
+            && !drills.iter().any(|d| d.manifest.package == member.name)
         {
             broken.push(format!(
                 "{} is under labs/ but no lab.toml names it: house rule: a lab is a package, a lab.toml, a README. Fix: add labs/<topic>/lab.toml with server = \"{}\"",

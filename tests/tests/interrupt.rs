@@ -1,4 +1,4 @@
-//! Ctrl-C in the middle of `cargo xtask lab` must leave no lab server behind — nor, for a cluster, any of its
+//! Ctrl-C in the middle of `cargo xtask lab` (or `incident start`) must leave no lab server behind — nor, for a cluster, any of its
 //! worker processes.
 
 use std::process::Stdio;
@@ -15,6 +15,11 @@ fn interrupting_a_lab_run_leaves_no_lab_process() {
 fn interrupting_a_cluster_leaves_no_worker_behind() {
     // The primary and its two workers.
     interrupt("lab-clustering", &["lab", "clustering", "--variant", "round-robin"], 3);
+}
+
+#[test]
+fn interrupting_an_incident_drill_leaves_no_lab_process() {
+    interrupt("lab-incidents", &["incident", "start", "lock-across-await"], 1);
 }
 
 /// One interrupted run at a time: two at once would wait on each other's cargo build lock.

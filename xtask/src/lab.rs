@@ -50,7 +50,7 @@ pub struct LabArgs {
     /// variant, and report the p99 its histogram_quantile computes beside the load generator's.
     #[arg(long)]
     prometheus: bool,
-    /// A CPU profile of each variant's server over its measured phase, taken in-process (no perf needed): the top
+    /// A CPU profile of each variant's server over its load (warm-up included), taken in-process (no perf needed): the top
     /// frames under the table, the flamegraph SVG beside the report. Labs built with lab-kit's `profiling` feature.
     #[arg(long)]
     flamegraph: bool,

@@ -1,4 +1,4 @@
-//! `--flamegraph`: a CPU profile of each variant's server over its measured phase, taken by the server itself
+//! `--flamegraph`: a CPU profile of each variant's server over its load (warm-up included), taken by the server itself
 //! (lab-kit's `profiling` feature, `GET /debug/pprof/profile`: pprof-rs sampling with `SIGPROF`), so it needs no
 //! `perf`, no root and no kernel setting. The report keeps the top frames; the flamegraph is written beside it as
 //! `<report>-<variant>.flamegraph.svg`.

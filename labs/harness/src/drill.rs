@@ -11,8 +11,8 @@
 //! symptom = """Users report …"""
 //! objective = 0.99                 # the share of requests that must be answered within the profile's `slo`
 //! question = "incident-regex-per-request"   # the quiz question `cargo xtask incident answer` grades
-//! package = "incidents-fix"        # the learner's crate, and in it
-//! learner_file = "fix/src/regex_per_request.rs"    # the file to fix (relative to labs/incidents),
+//! package = "exercise-incidents"        # the learner's crate, and in it
+//! learner_file = "exercise/src/regex_per_request.rs"    # the file to fix (relative to labs/incidents),
 //! grader = "drill_regex_per_request"               # the test target that grades it by counters,
 //! shipped = "src/drills/regex_per_request/broken.rs"   # the code as shipped (the learner's file, untouched),
 //! reference = "src/drills/regex_per_request/fixed.rs"  # and the reference fix.

@@ -33,7 +33,7 @@ pub struct RunOptions {
     pub sample_every: Option<Duration>,
     /// A private Prometheus scrapes each variant; its p99 goes beside the generator's (`--prometheus`).
     pub prometheus: bool,
-    /// Each variant's CPU profile over its measured phase, from the server's own profiler (`--flamegraph`).
+    /// Each variant's CPU profile over its whole load (warm-up included), from the server's own profiler (`--flamegraph`).
     pub cpu_profile: bool,
 }
 
@@ -193,8 +193,9 @@ pub fn run_lab(
         server.stop(Duration::from_secs(5));
         on_event(Event::Finished(&variant.name));
         let mut result = result;
-        if let Some(profile) = &mut result.cpu_profile {
-            // Beside the report, under its own name: `RunReport::write` puts it there.
+        if let Some(profile) = result.cpu_profile.as_mut().filter(|p| !p.svg.is_empty()) {
+            // Beside the report, under its own name: `RunReport::write` puts it there. (No samples, no graph: a
+            // server that only waited gives the renderer nothing to draw.)
             profile.flamegraph = format!("{}-{}.flamegraph.svg", started_at.replace(':', "-"), variant.name);
         }
         results.push(result);
@@ -283,18 +284,15 @@ fn measure(
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let began = Instant::now();
     let addr = server.addr;
-    // The CPU profile covers the measured phase: it starts when the warm-up (and ramp) end.
-    let measured = options.duration.unwrap_or(profile.duration).min(length);
+    // The CPU profile covers the whole load, warm-up included: starting the profiler costs the server a burst of
+    // page faults (pprof-rs fills its sample table), which belongs in the unrecorded warm-up, not in the measurement.
     let (load, timeline, actions, (cpu_after, rss_peak_bytes), cpu_profile) = std::thread::scope(|scope| {
         // The sampler scrapes until its channel's sender is dropped, just after the load ends.
         let (stop_sampling, stop) = std::sync::mpsc::channel::<()>();
         let sampler = sampling.map(|s| scope.spawn(move || crate::sampling::sample(addr, s, stop)));
         let profiler = options.cpu_profile.then(|| {
-            scope.spawn(move || {
-                // A schedule, not a synchronisation: the window is timed against the load's own start.
-                std::thread::sleep((began + (length - measured)).saturating_duration_since(Instant::now()));
-                crate::cpu_profile::take(addr, measured + crate::cpu_profile::TAIL)
-            })
+            let window = length.saturating_sub(began.elapsed()) + crate::cpu_profile::TAIL;
+            scope.spawn(move || crate::cpu_profile::take(addr, window))
         });
         let actions = (!variant.during.is_empty()).then(|| {
             scope.spawn(|| crate::during::run_actions(&variant.during, during.binary, &during.placeholders, began))
@@ -347,8 +345,8 @@ fn measure(
     let cpu_profile = match cpu_profile {
         None => None,
         Some(Ok(Some(mut profile))) => {
-            // Its idle tail (`cpu_profile::TAIL`) is not part of the measured phase.
-            profile.seconds = measured.as_secs_f64();
+            // Its idle tail (`cpu_profile::TAIL`) is not part of the load.
+            profile.seconds = length.as_secs_f64();
             stats
                 .notes
                 .insert("cpu_profile".into(), crate::cpu_profile::MEMORY_NOTE.into());

@@ -23,7 +23,7 @@ impl LabServer for Cli {
 
     async fn app(self, variant: Variant) -> Result<App, Self::Error> {
         // `app` runs on the runtime's own thread: the one the blocking-call counter must recognise.
-        incidents_fix::support::mark_event_loop();
+        exercise_incidents::support::mark_event_loop();
         Ok(app(variant).into())
     }
 }

@@ -2,7 +2,7 @@
 //! diagnose from evidence and fix, the way an on-call engineer meets them.
 //!
 //! Every drill is a route of one small service, served three ways (`--variant`): `broken` (the code as it shipped),
-//! `fixed` (the reference fix), `yours` (the learner's edit of `labs/incidents/fix`). `cargo xtask incident` runs
+//! `fixed` (the reference fix), `yours` (the learner's edit of `labs/incidents/exercise`). `cargo xtask incident` runs
 //! them: `start` shows the symptom, `evidence` what the run recorded (the CPU flamegraph from lab-kit's in-process
 //! profiler, event-loop lag and memory over time from `/metrics`, the counters in `/stats`), `answer` grades a
 //! diagnosis, `check` measures the learner's fix beside the broken build in one run.

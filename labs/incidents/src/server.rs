@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use incidents_fix::support::{self, QuoteBook};
+use exercise_incidents::support::{self, QuoteBook};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -24,7 +24,7 @@ pub enum Variant {
     Broken,
     /// The reference fixes.
     Fixed,
-    /// The learner's code in `labs/incidents/fix`.
+    /// The learner's code in `labs/incidents/exercise`.
     Yours,
 }
 
@@ -68,7 +68,7 @@ async fn validate(State(state): State<Arc<AppState>>, Query(query): Query<EmailQ
     let valid = match state.variant {
         Variant::Broken => regex_per_request::broken::is_valid_email(&email),
         Variant::Fixed => regex_per_request::fixed::is_valid_email(&email),
-        Variant::Yours => incidents_fix::regex_per_request::is_valid_email(&email),
+        Variant::Yours => exercise_incidents::regex_per_request::is_valid_email(&email),
     };
     Json(json!({ "email": email, "valid": valid })).into_response()
 }
@@ -80,7 +80,7 @@ async fn quote(State(state): State<Arc<AppState>>, Path(sku): Path<String>) -> R
     let price = match state.variant {
         Variant::Broken => lock_across_await::broken::quote(&state.book, sku).await,
         Variant::Fixed => lock_across_await::fixed::quote(&state.book, sku).await,
-        Variant::Yours => incidents_fix::lock_across_await::quote(&state.book, sku).await,
+        Variant::Yours => exercise_incidents::lock_across_await::quote(&state.book, sku).await,
     };
     Json(json!({ "sku": sku, "price_cents": price })).into_response()
 }
@@ -99,7 +99,7 @@ async fn convert(State(state): State<Arc<AppState>>, Query(query): Query<Convert
     let converted = match state.variant {
         Variant::Broken => blocking_in_async::broken::convert(amount, currency.clone()).await,
         Variant::Fixed => blocking_in_async::fixed::convert(amount, currency.clone()).await,
-        Variant::Yours => incidents_fix::blocking_in_async::convert(amount, currency.clone()).await,
+        Variant::Yours => exercise_incidents::blocking_in_async::convert(amount, currency.clone()).await,
     };
     match converted {
         Some(converted) => {

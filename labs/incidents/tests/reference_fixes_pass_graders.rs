@@ -1,16 +1,16 @@
 //! Every drill's grader run against the reference fix — the code the `fixed` variant serves. (That the code as
 //! shipped fails the same graders is checked by `tests/tests/incidents.rs` in the workspace's end-to-end tests,
-//! by running them on the untouched `incidents-fix` crate.)
+//! by running them on the untouched `exercise-incidents` crate.)
 
-#[path = "../fix/tests/grader/regex_per_request.rs"]
+#[path = "../exercise/tests/grader/regex_per_request.rs"]
 #[macro_use]
 mod regex_grader;
 
-#[path = "../fix/tests/grader/lock_across_await.rs"]
+#[path = "../exercise/tests/grader/lock_across_await.rs"]
 #[macro_use]
 mod lock_grader;
 
-#[path = "../fix/tests/grader/blocking_in_async.rs"]
+#[path = "../exercise/tests/grader/blocking_in_async.rs"]
 #[macro_use]
 mod blocking_grader;
 

@@ -10,8 +10,8 @@
 //!
 //! The answer is JSON: the sample count, the functions with the largest *self* share (the frame that was running)
 //! and *total* share (anywhere on the stack), and the flamegraph as SVG (inferno's, the same renderer as
-//! `cargo flamegraph`). The lab harness requests it during a variant's measured phase when lab.toml says
-//! `profile = true`, writes the SVG beside the run report and prints the top frames.
+//! `cargo flamegraph`). The lab harness requests it over a variant's load with `--flamegraph` (the incident drills
+//! always do), writes the SVG beside the run report and prints the top frames.
 //!
 //! Where `perf` exists it sees more (the kernel, other processes, off-CPU time with `perf sched`):
 //! `perf record -F 499 -g -p PID -- sleep 10`, then `perf script | inferno-collapse-perf | inferno-flamegraph`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use lab_harness::drill::{Drill, BROKEN};
+use lab_harness::drill::{Drill, BROKEN, FIXED};
 use lab_harness::report::VariantResult;
 use lab_harness::{RunOptions, RunReport};
 
@@ -16,6 +16,10 @@ use crate::UsageError;
 pub struct StartArgs {
     /// The drill.
     pub name: String,
+    /// Run the reference fix beside the shipped code and judge the drill's lessons (the run the book quotes; it
+    /// gives the fix away).
+    #[arg(long)]
+    pub with_fix: bool,
     #[command(flatten)]
     pub load: LoadArgs,
 }
@@ -90,7 +94,8 @@ impl Objective {
 /// Runs the command: the symptom, measured.
 pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
     println!("Incident: {}\n\n{}\n", drill.text.title, drill.text.symptom.trim());
-    let options = args.load.options(&[BROKEN]);
+    let variants: &[&str] = if args.with_fix { &[BROKEN, FIXED] } else { &[BROKEN] };
+    let options = args.load.options(variants);
     let mut progress = crate::progress_bar::RunProgress::new();
     let report = lab_harness::run_lab(&crate::root(), &drill.manifest, &options, &mut |e| progress.on(e))?;
     drop(progress);
@@ -103,6 +108,14 @@ pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
         .ok_or_else(|| anyhow::anyhow!("the run has no {BROKEN} variant"))?;
     let objective = Objective::of(drill, broken).ok_or_else(|| anyhow::anyhow!("the drill's run has no SLO"))?;
     println!("\n{}", objective.line("the service as shipped"));
+    if let Some(fixed) = report
+        .variants
+        .iter()
+        .find(|v| v.name == FIXED)
+        .and_then(|v| Objective::of(drill, v))
+    {
+        println!("{}", fixed.line("the reference fix"));
+    }
     super::record(drill, |state| state.started = true)?;
     println!("report: {}", relative(&json).display());
     if objective.met() {

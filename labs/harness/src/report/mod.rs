@@ -154,8 +154,12 @@ impl RunReport {
 }
 
 /// Where run reports are kept: `<target>/workbench`, `<target>` being `CARGO_TARGET_DIR` when set, else
-/// `<root>/target`. Every tool that reads reports (progress, the class dashboard) looks here.
+/// `<root>/target` — or `WORKBENCH_REPORTS` when set (tests keep their reports in a temporary folder without moving
+/// the build). Every tool that reads reports (progress, incident evidence) looks here.
 pub fn reports_dir(root: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("WORKBENCH_REPORTS") {
+        return PathBuf::from(dir);
+    }
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), PathBuf::from)
         .join("workbench")

@@ -1,6 +1,6 @@
 //! Each drill in two versions, mounted here: `broken` (the code as it shipped, the same text as the learner's
-//! starting file in `labs/incidents/fix/src`, checked by a test) and `fixed` (the reference fix, with the lesson in
-//! its `//!`). The learner's version is the `incidents-fix` crate itself.
+//! starting file in `labs/incidents/exercise/src`, checked by a test) and `fixed` (the reference fix, with the lesson in
+//! its `//!`). The learner's version is the `exercise-incidents` crate itself.
 
 pub mod blocking_in_async;
 pub mod lock_across_await;

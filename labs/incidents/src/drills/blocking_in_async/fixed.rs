@@ -10,6 +10,7 @@
 
 use super::support::exchange_rate;
 
+// ANCHOR: fix
 /// `amount_cents` euro cents in `currency` (its smallest unit), or `None` for a currency the vendor does not know.
 pub async fn convert(amount_cents: u64, currency: String) -> Option<u64> {
     let rate = tokio::task::spawn_blocking(move || exchange_rate(&currency))
@@ -17,3 +18,4 @@ pub async fn convert(amount_cents: u64, currency: String) -> Option<u64> {
         .ok()??;
     Some((amount_cents as f64 * rate).round() as u64)
 }
+// ANCHOR_END: fix

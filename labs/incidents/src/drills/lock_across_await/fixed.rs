@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 use super::support::{pricing_service, QuoteBook};
 
+// ANCHOR: fix
 /// The price of `sku` now, in cents, recorded in `book`.
 pub async fn quote(book: &Mutex<QuoteBook>, sku: u32) -> u64 {
     let base = book.lock().await.base_price(sku);
@@ -24,3 +25,4 @@ pub async fn quote(book: &Mutex<QuoteBook>, sku: u32) -> u64 {
     book.lock().await.record(sku, price);
     price
 }
+// ANCHOR_END: fix

@@ -1,7 +1,7 @@
 //! Drill `lock-across-await`: the code as it shipped and the reference fix.
 
 // The drill files name the world they run in `super::support`, in the lab as in the learner's crate.
-use incidents_fix::support;
+use exercise_incidents::support;
 
 pub mod broken;
 pub mod fixed;

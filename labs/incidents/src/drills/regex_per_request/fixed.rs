@@ -12,6 +12,7 @@ use regex::Regex;
 
 use super::support::{compile_regex, EMAIL_PATTERN};
 
+// ANCHOR: fix
 /// Compiled on first use, then shared.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile_regex(EMAIL_PATTERN));
 
@@ -19,3 +20,4 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile_regex(EMAIL_PATTERN));
 pub fn is_valid_email(candidate: &str) -> bool {
     EMAIL.is_match(candidate)
 }
+// ANCHOR_END: fix

@@ -4,7 +4,7 @@
 #[macro_export]
 macro_rules! grade_regex_per_request {
     ($module:path) => {
-        use incidents_fix::support;
+        use exercise_incidents::support;
         use $module as drill;
 
         const ACCEPTED: &[&str] = &[

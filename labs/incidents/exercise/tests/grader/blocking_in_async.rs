@@ -7,7 +7,7 @@ macro_rules! grade_blocking_in_async {
         // Each test holds the counters' std mutex across its awaits — what clippy's `await_holding_lock` warns of
         // and what the lock drill is about. Here it is safe: each test runs its own runtime on its own thread, so a
         // test waiting for the lock blocks only its own thread, never a runtime that the holder needs.
-        use incidents_fix::support;
+        use exercise_incidents::support;
         use $module as drill;
 
         #[tokio::test(flavor = "current_thread")]

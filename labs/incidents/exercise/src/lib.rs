@@ -1,4 +1,4 @@
-//! `incidents-fix`: the code of the incident drills as it shipped to production — each module works, passes its
+//! `exercise-incidents`: the code of the incident drills as it shipped to production — each module works, passes its
 //! tests, and misses its latency objective under load. Run `cargo xtask incident start <drill>` to see the symptom,
 //! `cargo xtask incident evidence <drill>` to read what an on-call engineer would read, then fix the module named
 //! below and prove the fix with `cargo xtask incident check <drill>`.

@@ -10,7 +10,7 @@ macro_rules! grade_lock_across_await {
         // test waiting for the lock blocks only its own thread, never a runtime that the holder needs.
         use std::sync::Arc;
 
-        use incidents_fix::support::{self, QuoteBook, PRICING_LATENCY};
+        use exercise_incidents::support::{self, QuoteBook, PRICING_LATENCY};
         use tokio::sync::Mutex;
         use $module as drill;
 

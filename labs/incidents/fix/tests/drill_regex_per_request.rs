@@ -1,6 +1,0 @@
-//! Grades the learner's fix of drill `regex-per-request` (the file `labs/incidents/fix/src/regex_per_request.rs`).
-
-#[path = "grader/regex_per_request.rs"]
-mod grader;
-
-grade_regex_per_request!(incidents_fix::regex_per_request);
