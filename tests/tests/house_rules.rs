@@ -181,7 +181,11 @@ fn every_lab_is_a_member_with_a_server_app_a_one_call_main_and_a_readme() {
     let drills = lab_harness::drill::discover_drills(root()).unwrap_or_else(|e| panic!("{e}"));
     for drill in &drills {
         if !drill.base.join("README.md").is_file() {
-            broken.push(format!("drill {}: no README.md in {}", drill.name, drill.base.display()));
+            broken.push(format!(
+                "drill {}: no README.md in {}",
+                drill.name,
+                drill.base.display()
+            ));
         }
     }
     for member in &members {

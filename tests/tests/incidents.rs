@@ -67,7 +67,12 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
     let scratch = tempfile::tempdir().unwrap();
     let (code, stdout, _) = incident(&["list"], scratch.path());
     assert_eq!(code, Some(0));
-    for name in ["regex-per-request", "lock-across-await", "blocking-in-async"] {
+    for name in [
+        "regex-per-request",
+        "lock-across-await",
+        "blocking-in-async",
+        "memory-leak",
+    ] {
         assert!(stdout.contains(name), "{stdout}");
     }
 

@@ -1,4 +1,5 @@
-//! `cargo xtask list`: the labs, from their manifests, and the exercises with the learner's progress.
+//! `cargo xtask list`: the labs, from their manifests, and the exercises, incident drills and quiz topics with the
+//! learner's progress.
 
 use std::process::ExitCode;
 
@@ -40,6 +41,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
     println!("\n{exercises}");
     println!("Start with `cargo xtask exercise`; `cargo xtask progress` shows what you have done.");
+
+    // Incident drills, with how far the learner is in each.
+    let drills = lab_harness::drill::discover_drills(&crate::root())?;
+    println!("\n{}", crate::incident::table(&drills, &progress));
+    println!("Begin one with `cargo xtask incident start <drill>`.");
 
     // Quiz topics, with what the learner has answered and passed so far.
     let banks = quiz::load_banks(&crate::root().join("quiz/banks")).unwrap_or_default();

@@ -1,4 +1,4 @@
-//! `cargo xtask progress`: exercises solved, labs run and quiz scores, from the progress file and the run reports.
+//! `cargo xtask progress`: exercises solved, labs run, incident drills fixed and quiz scores, from the progress file and the run reports.
 
 use std::process::ExitCode;
 
@@ -79,6 +79,14 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
     println!("\nLabs: {run_count} of {} run", labs.len());
     println!("{runs}");
+
+    let drills = lab_harness::drill::discover_drills(&root)?;
+    let resolved = drills
+        .iter()
+        .filter(|d| progress.incidents.get(&d.key()).is_some_and(|p| p.fixed))
+        .count();
+    println!("\nIncident drills: {resolved} of {} fixed", drills.len());
+    println!("{}", crate::incident::table(&drills, &progress));
 
     let banks = quiz::load_banks(&root.join("quiz/banks")).unwrap_or_default();
     let mut quiz_table = comfy_table::Table::new();

@@ -12,6 +12,7 @@
 //! | `regex-per-request` | `GET /signup/validate?email=` | a regex compiled on every request | the flamegraph: regex compilation on top |
 //! | `lock-across-await` | `GET /quote/{sku}` | a lock held across a 20 ms network call | throughput flat at 50/s, CPU idle, calls never overlap |
 //! | `blocking-in-async` | `GET /convert?amount=&currency=` | a blocking SDK call on the event loop | event-loop lag high, CPU flamegraph flat |
+//! | `memory-leak` | `GET /login?user=`, `GET /session/{token}` | a session store that never lets go | RSS rising at a steady slope, `sessions_kept` = sign-ins |
 //!
 //! | module | what it holds |
 //! |---|---|

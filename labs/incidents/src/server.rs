@@ -1,7 +1,8 @@
 //! `app(variant)`: one route per drill, each dispatching to the variant's code; `/healthz` and `/stats`.
 //!
 //! Bad input is a 400 with a sentence, never a panic: a missing or over-long e-mail, a product number that is not
-//! one, an amount that is not a whole number of cents, an unknown currency.
+//! one, an amount that is not a whole number of cents, an unknown currency, a sign-in without a user name; an unknown
+//! session is a 404.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::drills::{blocking_in_async, lock_across_await, regex_per_request};
+use crate::drills::{blocking_in_async, lock_across_await, memory_leak, regex_per_request};
 
 /// Whose code serves the drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,6 +33,48 @@ pub enum Variant {
 pub struct AppState {
     variant: Variant,
     book: Mutex<QuoteBook>,
+    sessions: Sessions,
+}
+
+/// The session store of the variant being served.
+enum Sessions {
+    Broken(memory_leak::broken::Sessions),
+    Fixed(memory_leak::fixed::Sessions),
+    Yours(exercise_incidents::memory_leak::Sessions),
+}
+
+impl Sessions {
+    fn new(variant: Variant) -> Sessions {
+        match variant {
+            Variant::Broken => Sessions::Broken(memory_leak::broken::Sessions::new()),
+            Variant::Fixed => Sessions::Fixed(memory_leak::fixed::Sessions::new()),
+            Variant::Yours => Sessions::Yours(exercise_incidents::memory_leak::Sessions::new()),
+        }
+    }
+
+    fn start(&self, user: &str) -> String {
+        match self {
+            Sessions::Broken(s) => s.start(user),
+            Sessions::Fixed(s) => s.start(user),
+            Sessions::Yours(s) => s.start(user),
+        }
+    }
+
+    fn user_of(&self, token: &str) -> Option<String> {
+        match self {
+            Sessions::Broken(s) => s.get(token).map(|s| s.user.clone()),
+            Sessions::Fixed(s) => s.get(token).map(|s| s.user.clone()),
+            Sessions::Yours(s) => s.get(token).map(|s| s.user.clone()),
+        }
+    }
+
+    fn kept(&self) -> u64 {
+        match self {
+            Sessions::Broken(s) => s.kept(),
+            Sessions::Fixed(s) => s.kept(),
+            Sessions::Yours(s) => s.kept(),
+        }
+    }
 }
 
 /// The longest address the form takes (RFC 5321's limit on a path).
@@ -42,11 +85,14 @@ pub fn app(variant: Variant) -> Router {
     let state = Arc::new(AppState {
         variant,
         book: Mutex::new(QuoteBook::default()),
+        sessions: Sessions::new(variant),
     });
     Router::new()
         .route("/signup/validate", get(validate))
         .route("/quote/{sku}", get(quote))
         .route("/convert", get(convert))
+        .route("/login", get(login))
+        .route("/session/{token}", get(session))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -109,9 +155,34 @@ async fn convert(State(state): State<Arc<AppState>>, Query(query): Query<Convert
     }
 }
 
+#[derive(Deserialize)]
+struct LoginQuery {
+    user: Option<String>,
+}
+
+/// The longest user name taken.
+const MAX_USER: usize = 64;
+
+async fn login(State(state): State<Arc<AppState>>, Query(query): Query<LoginQuery>) -> Response {
+    let Some(user) = query.user.filter(|u| !u.is_empty() && u.len() <= MAX_USER) else {
+        let message = format!("give ?user= (1 to {MAX_USER} bytes)\n");
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    };
+    let token = state.sessions.start(&user);
+    Json(json!({ "user": user, "token": token })).into_response()
+}
+
+async fn session(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
+    match state.sessions.user_of(&token) {
+        Some(user) => Json(json!({ "user": user })).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such session (it ended, or never began)\n").into_response(),
+    }
+}
+
 /// The drills' counters, and the event-loop lag lab-kit measures (also on `/metrics`).
-async fn stats() -> Json<serde_json::Value> {
+async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let mut stats = serde_json::Map::new();
+    stats.insert("sessions_kept".into(), state.sessions.kept().into());
     for (name, value) in support::counters() {
         stats.insert(name.into(), value.into());
     }

@@ -14,6 +14,10 @@ mod lock_grader;
 #[macro_use]
 mod blocking_grader;
 
+#[path = "../exercise/tests/grader/memory_leak.rs"]
+#[macro_use]
+mod memory_grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -24,4 +28,8 @@ mod lock_across_await {
 
 mod blocking_in_async {
     grade_blocking_in_async!(lab_incidents::drills::blocking_in_async::fixed);
+}
+
+mod memory_leak {
+    grade_memory_leak!(lab_incidents::drills::memory_leak::fixed);
 }

@@ -36,7 +36,28 @@ fn every_route_answers_and_bad_input_is_a_400_with_a_sentence() {
     }
     let long = format!("/signup/validate?email={}@example.com", "a".repeat(300));
     assert_eq!(server.get(&long).0, 400);
+    assert_eq!(server.get("/login").0, 400);
+    assert_eq!(server.get(&format!("/login?user={}", "u".repeat(65))).0, 400);
+    let (status, body) = server.get("/login?user=ada");
+    assert_eq!(status, 200, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (status, body) = server.get(&format!("/session/{}", token["token"].as_str().unwrap()));
+    assert_eq!((status, body.contains("\"user\":\"ada\"")), (200, true), "{body}");
+    assert_eq!(server.get("/session/no-such-token").0, 404);
     server.terminate();
+}
+
+#[test]
+fn the_shipped_session_store_keeps_every_sign_in_the_fix_keeps_a_thousand() {
+    for (variant, kept) in [("broken", 1_500), ("fixed", 1_000)] {
+        let server = server(variant);
+        for i in 0..1_500 {
+            assert_eq!(server.get(&format!("/login?user=user{i}")).0, 200);
+        }
+        let stats = server.stats();
+        assert_eq!(stats["sessions_kept"], kept, "{variant}: {stats}");
+        server.terminate();
+    }
 }
 
 #[test]

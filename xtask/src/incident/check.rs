@@ -44,7 +44,7 @@ pub fn run(drill: &Drill, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     println!("\nAll expectations met. Now under load: the shipped code, the reference fix and yours, in one run…");
     let mut manifest = drill.manifest.clone();
     manifest.lessons.extend(lessons_for_yours(drill));
-    let options = args.load.options(&[BROKEN, FIXED, YOURS]);
+    let options = args.load.options(drill, &[BROKEN, FIXED, YOURS]);
     let mut progress = crate::progress_bar::RunProgress::new();
     let report = lab_harness::run_lab(&crate::root(), &manifest, &options, &mut |e| progress.on(e))?;
     drop(progress);

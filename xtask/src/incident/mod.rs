@@ -93,20 +93,29 @@ pub fn record(drill: &Drill, change: impl FnOnce(&mut progress::IncidentProgress
 
 fn list(drills: &[Drill]) -> anyhow::Result<ExitCode> {
     let progress = progress::load(&progress::path(&crate::root()));
+    println!("{}", table(drills, &progress));
+    println!("Begin with `cargo xtask incident start <drill>`.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One row per drill: what happened, the file to fix, and how far the learner is (`list`, `progress`).
+pub fn table(drills: &[Drill], progress: &progress::Progress) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["drill", "what happened", "file to fix", "started", "diagnosed", "fixed"]);
     for drill in drills {
         let state = progress.incidents.get(&drill.key()).cloned().unwrap_or_default();
-        let mark = |done: bool| if done { "✓" } else { "·" };
-        println!(
-            "{:<20} {} started {} diagnosed {} fixed   {}",
-            drill.name,
+        let mark = |done: bool| if done { "✓" } else { "·" }.to_string();
+        table.add_row([
+            drill.name.clone(),
+            drill.text.title.clone(),
+            start::relative(&drill.learner_file()).display().to_string(),
             mark(state.started),
             mark(state.diagnosed),
             mark(state.fixed),
-            drill.text.title
-        );
+        ]);
     }
-    println!("\nBegin with `cargo xtask incident start <drill>`.");
-    Ok(ExitCode::SUCCESS)
+    table
 }
 
 fn hint(drill: &Drill) -> anyhow::Result<ExitCode> {

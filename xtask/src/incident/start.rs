@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use lab_harness::drill::{Drill, BROKEN, FIXED};
+use lab_harness::drill::{Drill, ObjectiveSpec, BROKEN, FIXED};
 use lab_harness::report::VariantResult;
 use lab_harness::{RunOptions, RunReport};
 
@@ -36,58 +36,81 @@ pub struct LoadArgs {
 }
 
 impl LoadArgs {
-    /// The run's options: these variants, profiled (the flamegraph is part of the evidence).
-    pub fn options(&self, variants: &[&str]) -> RunOptions {
+    /// The run's options: these variants of `drill`, profiled unless the drill says not (the flamegraph is part
+    /// of the evidence).
+    pub fn options(&self, drill: &Drill, variants: &[&str]) -> RunOptions {
         RunOptions {
             profile: if self.full { "full" } else { "quick" }.into(),
             variants: variants.iter().map(|v| v.to_string()).collect(),
             rate: self.rate,
-            cpu_profile: true,
+            cpu_profile: drill.text.flamegraph,
             ..RunOptions::default()
         }
     }
 }
 
-/// A variant against the drill's objective: the share of requests answered successfully within the SLO.
+/// A variant against the drill's objective: the share of requests answered within the SLO, or a bound on a
+/// resource (memory's slope).
 pub struct Objective {
-    /// Requests within the SLO over requests due.
-    pub share: f64,
-    /// The share required.
-    pub required: f64,
-    /// The SLO, in milliseconds.
-    pub slo_ms: f64,
-    /// The arrival rate.
-    pub rate: f64,
+    met: bool,
+    /// What was measured and what was required, in words.
+    body: String,
 }
 
 impl Objective {
-    /// `result` against `drill`'s objective; `None` when the run had no SLO or rate (not a drill's run).
+    /// `result` against `drill`'s objective; `None` when the run did not measure it (no SLO, no such series).
     pub fn of(drill: &Drill, result: &VariantResult) -> Option<Objective> {
-        let goodput = result.load.goodput.as_ref()?;
-        let rate = result.load.load.target_rps?;
-        Some(Objective {
-            share: (goodput.rps / rate).min(1.0),
-            required: drill.text.objective,
-            slo_ms: goodput.slo_ms,
-            rate,
-        })
+        match drill.objective() {
+            ObjectiveSpec::WithinSlo(required) => {
+                let goodput = result.load.goodput.as_ref()?;
+                let rate = result.load.load.target_rps?;
+                let share = (goodput.rps / rate).min(1.0);
+                Some(Objective {
+                    met: share >= required,
+                    body: format!(
+                        "{:.1}% of requests answered within {} ms at {rate}/s (the objective: {}%)",
+                        share * 100.0,
+                        goodput.slo_ms,
+                        required * 100.0
+                    ),
+                })
+            }
+            ObjectiveSpec::AtMost { metric, at_most } => {
+                let value = lab_harness::metric::metric_value(result, &metric)?;
+                Some(Objective {
+                    met: value <= at_most,
+                    body: format!(
+                        "{metric} {} (the objective: at most {})",
+                        human(&metric, value),
+                        human(&metric, at_most)
+                    ),
+                })
+            }
+        }
     }
 
     /// Whether it is met.
     pub fn met(&self) -> bool {
-        self.share >= self.required
+        self.met
     }
 
-    /// `✗ broken: 3.1% of requests within 50 ms at 2000/s (the objective: 99%)`.
+    /// `✗ shipped: 3.1% of requests answered within 50 ms at 2000/s (the objective: 99%)`.
     pub fn line(&self, variant: &str) -> String {
-        format!(
-            "{} {variant}: {:.1}% of requests answered within {} ms at {}/s (the objective: {}%)",
-            if self.met() { "✓" } else { "✗" },
-            self.share * 100.0,
-            self.slo_ms,
-            self.rate,
-            self.required * 100.0
-        )
+        format!("{} {variant}: {}", if self.met { "✓" } else { "✗" }, self.body)
+    }
+}
+
+/// A metric's value for people: memory in MiB (a slope per second), anything else as it is.
+fn human(metric: &str, value: f64) -> String {
+    let per_second = if metric.ends_with("slope_per_s") {
+        " a second"
+    } else {
+        ""
+    };
+    if metric.contains("rss") || metric.contains("bytes") {
+        format!("{:+.2} MiB{per_second}", value / 1_048_576.0)
+    } else {
+        format!("{value:.2}{per_second}")
     }
 }
 
@@ -95,7 +118,7 @@ impl Objective {
 pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
     println!("Incident: {}\n\n{}\n", drill.text.title, drill.text.symptom.trim());
     let variants: &[&str] = if args.with_fix { &[BROKEN, FIXED] } else { &[BROKEN] };
-    let options = args.load.options(variants);
+    let options = args.load.options(drill, variants);
     let mut progress = crate::progress_bar::RunProgress::new();
     let report = lab_harness::run_lab(&crate::root(), &drill.manifest, &options, &mut |e| progress.on(e))?;
     drop(progress);
@@ -171,7 +194,7 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
     let load = &v.load;
     let us = lab_load_generator::report::human_us;
     lines.push(format!(
-        "requests: {} answered, {} errors, {} sends dropped; {:.0}/s achieved of {}/s",
+        "requests: {} due, {} failed (of them {} never sent); {:.0}/s achieved of {}/s",
         load.requests,
         load.errors,
         load.dropped,
@@ -230,6 +253,11 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
                     .into(),
             );
         }
+        None if !drill.text.flamegraph => lines.push(
+            "\nno CPU profile: this drill measures memory, and the in-process profiler's own sample table would be \
+             part of it"
+                .into(),
+        ),
         None => lines.push(format!(
             "\nno CPU profile: {}",
             v.notes.get("cpu_profile").map_or("not taken", String::as_str)

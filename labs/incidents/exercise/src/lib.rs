@@ -8,6 +8,7 @@
 //! | [`regex_per_request`] | sign-up validation got slow after a release |
 //! | [`lock_across_await`] | quotes stop scaling: more traffic, the same throughput |
 //! | [`blocking_in_async`] | the currency converter stalls every request, yet the CPU is idle |
+//! | [`memory_leak`] | memory climbs at a steady slope until the process is killed |
 //!
 //! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
 //! counter): it is not where the faults are, and the graders count through it.
@@ -16,4 +17,5 @@ pub mod support;
 
 pub mod blocking_in_async;
 pub mod lock_across_await;
+pub mod memory_leak;
 pub mod regex_per_request;

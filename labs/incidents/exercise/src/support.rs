@@ -5,6 +5,7 @@
 //! - [`pricing_service`] stands for a call to another service over the network: it waits [`PRICING_LATENCY`]
 //!   without using the CPU, and counts how many calls were in flight at once (`pricing_in_flight_max`);
 //! - [`QuoteBook`] keeps the last quote of every product;
+//! - [`Session::load`] builds a signed-in user's session: a token, and their profile and cart ([`SESSION_BYTES`]);
 //! - [`exchange_rate`] stands for a vendor's synchronous SDK (a blocking HTTP client inside): it holds its thread
 //!   for [`EXCHANGE_RATE_LATENCY`], and counts the calls made on the event loop's own thread
 //!   (`exchange_rate_calls_on_event_loop`), the thread [`mark_event_loop`] named at start-up.
@@ -63,6 +64,34 @@ pub async fn pricing_service(sku: u32) -> u64 {
     let _leaving = Leaving;
     tokio::time::sleep(PRICING_LATENCY).await;
     u64::from(sku % 7) * 25
+}
+
+/// What a session holds besides its token: the user's profile and cart, loaded at sign-in.
+pub const SESSION_BYTES: usize = 4 * 1024;
+
+static SESSIONS_STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// A signed-in user's session.
+#[derive(Debug)]
+pub struct Session {
+    /// Its token: unique for the process's life.
+    pub token: String,
+    /// Who signed in.
+    pub user: String,
+    /// Their profile and cart, as loaded at sign-in.
+    pub state: Vec<u8>,
+}
+
+impl Session {
+    /// Signs `user` in: a fresh token and their state, [`SESSION_BYTES`] of it.
+    pub fn load(user: &str) -> Session {
+        let n = SESSIONS_STARTED.fetch_add(1, Ordering::Relaxed);
+        Session {
+            token: format!("s{n:016x}"),
+            user: user.to_string(),
+            state: vec![(n % 251) as u8; SESSION_BYTES],
+        }
+    }
 }
 
 /// The quote book: every product's last quote, for the sales dashboard.

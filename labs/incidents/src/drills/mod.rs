@@ -4,4 +4,5 @@
 
 pub mod blocking_in_async;
 pub mod lock_across_await;
+pub mod memory_leak;
 pub mod regex_per_request;
