@@ -48,6 +48,17 @@ pub fn xtask(args: &[&str]) -> Command {
     command
 }
 
+/// `cargo test --quiet --package PACKAGE --test TARGET`, run to completion from the workspace root: how the dev
+/// checks grade an exercise starter or a drill's shipped code with its grader.
+pub fn cargo_test(package: &str, target: &str) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    Command::new(cargo)
+        .current_dir(root())
+        .args(["test", "--quiet", "--package", package, "--test", target])
+        .output()
+        .expect("run cargo test")
+}
+
 /// Runs `cargo xtask ARGS…` to completion.
 pub fn run_xtask(args: &[&str]) -> Output {
     xtask(args).output().expect("run xtask")

@@ -5,16 +5,7 @@
 
 use std::process::Command;
 
-use workbench_tests::root;
-
-fn cargo_test(package: &str, target: &str) -> std::process::Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    Command::new(cargo)
-        .current_dir(root())
-        .args(["test", "--quiet", "--package", package, "--test", target])
-        .output()
-        .expect("run cargo test")
-}
+use workbench_tests::{cargo_test, root};
 
 #[test]
 fn every_starter_fails_its_grader_and_every_reference_passes_it() {

@@ -2,20 +2,9 @@
 //! learner's file is the code as shipped, that code fails the drill's grader, the reference fix passes it. Timing
 //! verdicts are judged by `cargo xtask incident check`, not here; what is asserted are counters and files.
 
-use std::path::Path;
-use std::process::Command;
-
 use lab_harness::drill::discover_drills;
-use workbench_tests::{root, texts, xtask};
-
-fn cargo_test(package: &str, target: &str) -> std::process::Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    Command::new(cargo)
-        .current_dir(root())
-        .args(["test", "--quiet", "--package", package, "--test", target])
-        .output()
-        .expect("run cargo test")
-}
+use std::path::Path;
+use workbench_tests::{cargo_test, root, texts, xtask};
 
 #[test]
 fn every_drill_ships_broken_code_that_fails_its_grader_and_a_reference_that_passes() {
@@ -122,6 +111,15 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
     );
     assert!(progress.contains("[quiz.incidents-2]"), "{progress}");
 
+    // The reference waits until the drill is fixed or every hint has been read.
+    let (code, _, stderr) = incident(&["solution", "lock-across-await"], scratch.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("2 of 3 so far"), "{stderr}");
+    let (_, third, _) = incident(&["hint", "lock-across-await"], scratch.path());
+    assert!(
+        third.contains("hint 3 of 3") && third.contains("incident solution"),
+        "{third}"
+    );
     let (code, stdout, _) = incident(&["solution", "lock-across-await"], scratch.path());
     assert_eq!(code, Some(0));
     assert!(
@@ -137,7 +135,7 @@ fn start_records_the_symptom_and_evidence_shows_counters_series_and_the_flamegra
     let (code, stdout, stderr) = incident(&["start", "regex-per-request"], scratch.path());
     assert!(matches!(code, Some(0 | 1)), "{stdout}{stderr}");
     assert!(
-        stdout.contains("of requests answered within 50 ms at 2000/s"),
+        stdout.contains("of requests answered within 50 ms at 400/s"),
         "{stdout}"
     );
     let reports = scratch.path().join("reports/regex-per-request");

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// What profiling adds to the server's memory, said under the table of every profiled run.
 pub const MEMORY_NOTE: &str = "peak RSS includes the profiler's sample table: pprof-rs allocates and fills it when \
-     profiling starts (4,096 × 4 stacks of up to 128 frames; 145 MB measured on this lab)";
+     profiling starts (4,096 × 4 stacks of up to 128 frames: about 145 MB)";
 
 /// How long the profile goes on after the load ends. The server turns addresses into names only when the profile
 /// ends, and that reads its binary's debug info (~200 MB of memory, a fraction of a CPU-second): ending the profile

@@ -8,8 +8,8 @@
 //!   [`Counters`] and [`with_standard_routes`];
 //! - `GET /metrics` answers Prometheus text: requests by route template, latency histograms, in-flight, event-loop
 //!   lag, the process and the runtime — see [`telemetry`] (added by [`run`] to every router);
-//! - with the `profiling` feature, `GET /debug/pprof/profile?seconds=N` answers a CPU profile and its flamegraph —
-//!   see [`profiler`];
+//! - with the `profiling` feature (on by default), `GET /debug/pprof/profile?seconds=N` answers a CPU profile and its
+//!   flamegraph — see [`profiler`];
 //! - SIGTERM (and Ctrl-C) stop it gracefully: in-flight requests finish, then the process exits.
 //!
 //! A lab implements [`LabServer`] and its `main.rs` is `lab_kit::run::<ItsServer>()`.

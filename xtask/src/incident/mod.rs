@@ -49,7 +49,7 @@ enum IncidentCommand {
     Check(check::CheckArgs),
     /// Show the next hint (each call reveals one more).
     Hint(DrillName),
-    /// Show the reference fix and the reference diagnosis.
+    /// Show the reference fix and the reference diagnosis (once the drill is fixed, or every hint was read).
     Solution(DrillName),
 }
 
@@ -138,6 +138,19 @@ fn hint(drill: &Drill) -> anyhow::Result<ExitCode> {
 }
 
 fn solution(drill: &Drill) -> anyhow::Result<ExitCode> {
+    // As for exercises, the reference waits until it cannot spoil the drill: once fixed, or every hint was read.
+    let progress = progress::load(&progress::path(&crate::root()));
+    let state = progress.incidents.get(&drill.key()).cloned().unwrap_or_default();
+    if !state.fixed && state.hints_shown < drill.text.hints.len() {
+        return Err(UsageError(format!(
+            "the reference is shown once the drill is fixed (`cargo xtask incident check {0}`) or every hint has \
+             been read (`cargo xtask incident hint {0}`: {1} of {2} so far)",
+            drill.name,
+            state.hints_shown,
+            drill.text.hints.len()
+        ))
+        .into());
+    }
     let banks = quiz::load_banks(&crate::root().join("quiz/banks")).map_err(crate::quiz::bank_errors)?;
     let question = answer::question(&banks, drill)?;
     let shown = drill

@@ -23,7 +23,7 @@ use regex::Regex;
 /// What a sign-up form accepts as an e-mail address: letters and digits of any script, the punctuation RFC 5322
 /// allows before the `@`, and dot-separated labels after it. Unicode classes make a large automaton: cheap to run
 /// once built, costly to build.
-pub const EMAIL_PATTERN: &str = r"^[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$";
+pub const EMAIL_PATTERN: &str = r"^[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]{1,64}@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$";
 
 /// How long the pricing service takes to answer.
 pub const PRICING_LATENCY: Duration = Duration::from_millis(20);
@@ -67,7 +67,7 @@ pub async fn pricing_service(sku: u32) -> u64 {
 }
 
 /// What a session holds besides its token: the user's profile and cart, loaded at sign-in.
-pub const SESSION_BYTES: usize = 4 * 1024;
+pub const SESSION_BYTES: usize = 8 * 1024;
 
 static SESSIONS_STARTED: AtomicU64 = AtomicU64::new(0);
 

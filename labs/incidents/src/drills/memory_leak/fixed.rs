@@ -20,7 +20,7 @@ use moka::sync::Cache;
 use super::support::Session;
 
 /// The most sessions kept.
-pub const MAX_SESSIONS: u64 = 1_000;
+pub const MAX_SESSIONS: u64 = 500;
 
 /// A session nobody used for this long ends.
 pub const IDLE: Duration = Duration::from_secs(15 * 60);
