@@ -97,9 +97,9 @@ fn a_team_folder_is_graded_into_one_csv() {
     assert_eq!(
         lines,
         [
-            "name,caching,clustering,load-generator,logging,metrics,process-manager,query-batching,scenario,streams,worker-pools,passed,answered,unknown ids",
-            "\"Ada, L.\",2/2,–,–,–,–,–,–,–,–,–,2,2,0",
-            "bob,0/1,–,–,–,–,–,–,–,–,–,0,1,1"
+            "name,caching,clustering,incidents,load-generator,logging,metrics,process-manager,query-batching,scenario,streams,worker-pools,passed,answered,unknown ids",
+            "\"Ada, L.\",2/2,–,–,–,–,–,–,–,–,–,–,2,2,0",
+            "bob,0/1,–,–,–,–,–,–,–,–,–,–,0,1,1"
         ]
     );
 }

@@ -69,7 +69,7 @@ pub fn run(drill: &Drill, args: &AnswerArgs) -> anyhow::Result<ExitCode> {
     if passed {
         println!(
             "Diagnosed. Now fix {} and run `cargo xtask incident check {}`.",
-            drill.text.learner_file.display(),
+            super::start::relative(&drill.learner_file()).display(),
             drill.name
         );
         Ok(ExitCode::SUCCESS)

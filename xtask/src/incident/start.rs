@@ -129,7 +129,8 @@ pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .find(|v| v.name == BROKEN)
         .ok_or_else(|| anyhow::anyhow!("the run has no {BROKEN} variant"))?;
-    let objective = Objective::of(drill, broken).ok_or_else(|| anyhow::anyhow!("the drill's run has no SLO"))?;
+    let objective = Objective::of(drill, broken)
+        .ok_or_else(|| anyhow::anyhow!("the run did not measure the drill's objective: see {}", json.display()))?;
     println!("\n{}", objective.line("the service as shipped"));
     if let Some(fixed) = report
         .variants
@@ -152,7 +153,7 @@ pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
         "\nNext: read the evidence (`cargo xtask incident evidence {name}`), write your diagnosis (`cargo xtask \
          incident answer {name}`), fix {file} and prove it (`cargo xtask incident check {name}`).",
         name = drill.name,
-        file = drill.text.learner_file.display()
+        file = relative(&drill.learner_file()).display()
     );
     Ok(ExitCode::SUCCESS)
 }
