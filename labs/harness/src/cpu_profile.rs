@@ -16,7 +16,7 @@ pub const MEMORY_NOTE: &str = "peak RSS includes the profiler's sample table: pp
      profiling starts (4,096 × 4 stacks of up to 128 frames: about 145 MB)";
 
 /// How long the profile goes on after the load ends. The server turns addresses into names only when the profile
-/// ends, and that reads its binary's debug info (~200 MB of memory, a fraction of a CPU-second): ending the profile
+/// ends, and that reads its binary's debug info (~70 MB of memory, a fraction of a CPU-second): ending the profile
 /// a second after the load lets the harness read the server's CPU time and peak memory before that starts. An idle
 /// second adds no samples — a CPU profile samples CPU time.
 pub const TAIL: Duration = Duration::from_secs(1);

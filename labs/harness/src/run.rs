@@ -313,7 +313,7 @@ fn measure(
         let timeline = sampler.map(|s| s.join().expect("the /metrics sampler panicked"));
         let actions = actions.map(|a| a.join().expect("a `during` action panicked"));
         // The server's use of the machine, read before the profiler's last step: turning addresses into names reads
-        // the binary's debug info, ~200 MB and a fraction of a CPU-second that belong to the profiler, not the lab.
+        // the binary's debug info, ~70 MB and a fraction of a CPU-second that belong to the profiler, not the lab.
         let used = (
             server.cpu_seconds().unwrap_or(0.0),
             server.rss_peak_bytes().unwrap_or(0),
