@@ -48,21 +48,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let mut runs = comfy_table::Table::new();
     runs.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     runs.set_header(["lab", "last run", "profile", "lessons held"]);
-    let reports = lab_harness::report::reports_dir(&root);
     let mut run_count = 0;
     for lab in &labs {
-        let latest = std::fs::read_dir(reports.join(&lab.name))
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .max();
-        let row = match latest
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| serde_json::from_str::<lab_harness::RunReport>(&t).ok())
-        {
-            Some(report) => {
+        let row = match lab_harness::report::saved_reports(&root, &lab.name).next() {
+            Some((_, report)) => {
                 run_count += 1;
                 let judged = report.lessons.iter().filter(|l| l.observed_ratio.is_some()).count();
                 let held = report.lessons.iter().filter(|l| l.holds).count();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use lab_harness::drill::{Drill, ObjectiveSpec, BROKEN, FIXED};
 use lab_harness::report::VariantResult;
-use lab_harness::{RunOptions, RunReport};
+use lab_harness::RunOptions;
 
 use crate::UsageError;
 
@@ -81,8 +81,8 @@ impl Objective {
                     met: value <= at_most,
                     body: format!(
                         "{metric} {} (the objective: at most {})",
-                        human(&metric, value),
-                        human(&metric, at_most)
+                        human(result, &metric, value),
+                        human(result, &metric, at_most)
                     ),
                 })
             }
@@ -100,17 +100,15 @@ impl Objective {
     }
 }
 
-/// A metric's value for people: memory in MiB (a slope per second), anything else as it is.
-fn human(metric: &str, value: f64) -> String {
-    let per_second = if metric.ends_with("slope_per_s") {
-        " a second"
-    } else {
-        ""
-    };
-    if metric.contains("rss") || metric.contains("bytes") {
-        format!("{:+.2} MiB{per_second}", value / 1_048_576.0)
-    } else {
-        format!("{value:.2}{per_second}")
+/// A metric's value for people: a sampled series's in its own unit (MiB, a duration, a rate — `Series::human`),
+/// "a second" after a slope; any other as a plain number.
+fn human(result: &VariantResult, metric: &str, value: f64) -> String {
+    let series =
+        lab_harness::metric::timeline_series(metric).and_then(|name| result.timeline.as_ref()?.series.get(name));
+    match series {
+        Some(series) if metric.ends_with("slope_per_s") => format!("{} a second", series.human(value)),
+        Some(series) => series.human(value),
+        None => format!("{value:.2}"),
     }
 }
 
@@ -161,7 +159,9 @@ pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
 /// Runs `incident evidence`: the newest run of the drill that has the shipped variant, read back.
 pub fn evidence(drill: &Drill) -> anyhow::Result<ExitCode> {
     let dir = lab_harness::report::reports_dir(&crate::root()).join(&drill.name);
-    let Some((path, report)) = newest_with_broken(&dir)? else {
+    let newest = lab_harness::report::saved_reports(&crate::root(), &drill.name)
+        .find(|(_, report)| report.variants.iter().any(|v| v.name == BROKEN));
+    let Some((path, report)) = newest else {
         return Err(UsageError(format!(
             "no run of {name} yet: `cargo xtask incident start {name}` records the evidence",
             name = drill.name
@@ -265,28 +265,6 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
         )),
     }
     lines
-}
-
-/// The newest report in `dir` that ran the shipped variant.
-fn newest_with_broken(dir: &Path) -> anyhow::Result<Option<(PathBuf, RunReport)>> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(None);
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    // Report names are RFC 3339 times: their order is their age.
-    paths.sort();
-    for path in paths.into_iter().rev() {
-        let Ok(report) = serde_json::from_slice::<RunReport>(&std::fs::read(&path)?) else {
-            continue;
-        };
-        if report.variants.iter().any(|v| v.name == BROKEN) {
-            return Ok(Some((path, report)));
-        }
-    }
-    Ok(None)
 }
 
 /// `path` relative to the workspace, when it is inside it.

@@ -153,6 +153,22 @@ impl RunReport {
     }
 }
 
+/// The saved reports of `lab` that can be read, newest first (their names are RFC 3339 times: their order is their
+/// age), each with its path. A file that is not a report (a newer schema, half-written) is passed over.
+pub fn saved_reports(root: &Path, lab: &str) -> impl Iterator<Item = (PathBuf, RunReport)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(reports_dir(root).join(lab))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort_by(|a, b| b.cmp(a));
+    paths.into_iter().filter_map(|path| {
+        let report = serde_json::from_slice::<RunReport>(&std::fs::read(&path).ok()?).ok()?;
+        Some((path, report))
+    })
+}
+
 /// Where run reports are kept: `<target>/workbench`, `<target>` being `CARGO_TARGET_DIR` when set, else
 /// `<root>/target` — or `WORKBENCH_REPORTS` when set (tests keep their reports in a temporary folder without moving
 /// the build). Every tool that reads reports (progress, incident evidence) looks here.
