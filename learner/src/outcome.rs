@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::exercises::Found;
-use crate::progress::{self, LastCheck, SaveError};
+use crate::progress::{self, GateRecord, LastCheck, SaveError};
 
 /// What one check found.
 pub struct Outcome {
@@ -18,6 +18,8 @@ pub struct Outcome {
     pub failed: Vec<(String, String)>,
     /// The performance gate: None when it did not run.
     pub gate_passed: Option<bool>,
+    /// Each gate's measurement, when the gate ran.
+    pub gates: Vec<GateRecord>,
 }
 
 impl Outcome {
@@ -67,17 +69,39 @@ pub fn parse_test_output(stdout: &str) -> (Vec<String>, Vec<(String, String)>) {
     (passed, failed)
 }
 
+impl GateRecord {
+    /// From the harness's verdict.
+    pub fn from_verdict(verdict: &lab_harness::lessons::GateVerdict) -> GateRecord {
+        GateRecord {
+            metric: verdict.metric.clone(),
+            relative_to: verdict.relative_to.clone(),
+            at_most: verdict.at_most,
+            observed_ratio: verdict.observed_ratio,
+            passed: verdict.passed,
+        }
+    }
+}
+
+/// The first gate's ratio: what a leaderboard ranks by (lower is faster; unmeasured ranks last).
+pub fn rank_ratio(gates: &[GateRecord]) -> f64 {
+    gates.first().and_then(|g| g.observed_ratio).unwrap_or(f64::INFINITY)
+}
+
 /// Records `outcome` for `found` in the progress file at `progress_path`: solved stays solved; the last check is
-/// replaced.
+/// replaced; a solving check whose first gate measured a lower ratio than the best so far becomes the best.
 pub fn record(progress_path: &Path, found: &Found, outcome: &Outcome) -> Result<(), SaveError> {
     let mut progress = progress::load(progress_path);
     let entry = progress.exercises.entry(found.key()).or_default();
     entry.solved |= outcome.solved();
+    if outcome.solved() && (entry.best_gates.is_empty() || rank_ratio(&outcome.gates) < rank_ratio(&entry.best_gates)) {
+        entry.best_gates = outcome.gates.clone();
+    }
     entry.last_check = Some(LastCheck {
         at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         tests_passed: outcome.passed.len(),
         tests_total: outcome.passed.len() + outcome.failed.len(),
         gate_passed: outcome.gate_passed,
+        gates: outcome.gates.clone(),
     });
     progress::save(progress_path, &progress)
 }

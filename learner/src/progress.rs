@@ -57,6 +57,16 @@ pub struct QuizRecord {
     /// Its Leitner box, 1 (missed) to 5 (known well): the order `cargo xtask quiz --review` asks in.
     #[serde(default = "first_box")]
     pub leitner_box: u8,
+    /// The answer as given, in words (an instructor reads the ones the grader failed before calling them wrong).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub answer: String,
+    /// What the answer missed: a rubric's concepts, or why a choice was wrong. An instructor's dashboard counts
+    /// these across the room (`cargo xtask class`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missed: Vec<String>,
+    /// Misconceptions the answer stated (a text question's rubric names them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconceptions: Vec<String>,
 }
 
 fn first_box() -> u8 {
@@ -75,6 +85,26 @@ pub struct ExerciseProgress {
     /// The last check: UTC time and outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_check: Option<LastCheck>,
+    /// The gates of the best check that solved it: the one whose first gate measured the lowest ratio to the
+    /// reference. A team's leaderboard ranks by it (same-run ratios travel between laptops).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub best_gates: Vec<GateRecord>,
+}
+
+/// One performance gate as a check measured it: the learner's variant against the reference, in the same run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRecord {
+    /// The metric compared (`cpu_us_per_request`, `counters.db_queries`…).
+    pub metric: String,
+    /// The variant compared against.
+    pub relative_to: String,
+    /// The largest ratio allowed.
+    pub at_most: f64,
+    /// The learner's / the reference's, when both were measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_ratio: Option<f64>,
+    /// Whether the gate passed.
+    pub passed: bool,
 }
 
 /// The outcome of the last `cargo xtask check`.
@@ -89,6 +119,9 @@ pub struct LastCheck {
     /// The performance gate passed (absent when it did not run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate_passed: Option<bool>,
+    /// Each gate's measurement (empty when the gate did not run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateRecord>,
 }
 
 /// Why progress could not be saved (the learner's previous progress is untouched: the write is atomic).
@@ -194,6 +227,7 @@ mod tests {
                 solved: true,
                 hints_shown: 2,
                 last_check: None,
+                best_gates: vec![],
             },
         );
         save(&path, &progress).unwrap();

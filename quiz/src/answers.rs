@@ -97,6 +97,8 @@ pub struct GradedQuestion {
     pub topic: String,
     /// Its kind.
     pub kind: String,
+    /// The answer as given, in words: the text, the chosen choices' text, the items in the order given, the number.
+    pub answer: String,
     /// 0..=1.
     pub score: f64,
     /// Passed.
@@ -154,6 +156,24 @@ fn to_answer(kind: &Kind, value: &toml::Value) -> Option<Answer> {
     }
 }
 
+/// The answer in words, for whoever reads it later (an instructor's dashboard): an index becomes its choice's text.
+fn in_words(kind: &Kind, answer: &Answer) -> String {
+    let pick = |options: &[String], i: &usize| options.get(*i).cloned().unwrap_or_else(|| format!("#{i}"));
+    match (kind, answer) {
+        (Kind::Single { choices, .. }, Answer::Choice(i)) => pick(choices, i),
+        (Kind::Multi { choices, .. }, Answer::Choices(given)) => {
+            given.iter().map(|i| pick(choices, i)).collect::<Vec<_>>().join("; ")
+        }
+        (Kind::Order { items, .. }, Answer::Choices(given)) => {
+            given.iter().map(|i| pick(items, i)).collect::<Vec<_>>().join(" → ")
+        }
+        (_, Answer::Number(x)) => x.to_string(),
+        (_, Answer::Text(text)) => text.trim().to_string(),
+        (_, Answer::Choice(i)) => format!("#{i}"),
+        (_, Answer::Choices(given)) => format!("{given:?}"),
+    }
+}
+
 /// Grades every answer of `sheet` against `banks`.
 pub fn grade_answers(banks: &[Bank], sheet: &AnswerSheet) -> Result<Graded, AnswerError> {
     let mut graded = Graded {
@@ -184,6 +204,7 @@ pub fn grade_answers(banks: &[Bank], sheet: &AnswerSheet) -> Result<Graded, Answ
             id: id.clone(),
             topic: question.topic.clone(),
             kind: question.kind.name().into(),
+            answer: in_words(&question.kind, &answer),
             score: (g.score * 1000.0).round() / 1000.0,
             passed: g.passed,
             found: g.found,

@@ -61,7 +61,15 @@ fn allowed_workspace_dependencies(member: &str) -> Option<Vec<String>> {
         "lab-harness" => only(&["lab-load-generator"]),
         "book-tools" => only(&["lab-harness", "quiz"]),
         "learner" => only(&["lab-harness"]),
-        "xtask" => only(&["lab-harness", "quiz", "book-tools", "lab-load-generator", "learner"]),
+        "classroom" => only(&["lab-harness", "learner"]),
+        "xtask" => only(&[
+            "lab-harness",
+            "quiz",
+            "book-tools",
+            "lab-load-generator",
+            "learner",
+            "classroom",
+        ]),
         "workbench-tests" => None,
         exercise if exercise.starts_with("exercise-") => only(&[]),
         // A lab: lab-kit and its own exercise, nothing else of ours (the harness runs it as a process).

@@ -127,6 +127,7 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
             passed: graded.passed,
             failed: graded.failed,
             gate_passed: None,
+            gates: vec![],
         });
     }
     let passed = graded.passed;
@@ -172,5 +173,10 @@ pub fn check(found: &Found) -> anyhow::Result<Outcome> {
         passed,
         failed,
         gate_passed: Some(gate_passed),
+        gates: report
+            .gates
+            .iter()
+            .map(learner::progress::GateRecord::from_verdict)
+            .collect(),
     })
 }

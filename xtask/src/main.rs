@@ -4,6 +4,7 @@
 mod artillery;
 mod book;
 mod check;
+mod class;
 mod exercise;
 mod hint;
 mod incident;
@@ -15,6 +16,7 @@ mod pm;
 mod progress;
 mod progress_bar;
 mod quiz;
+mod submit;
 mod watch;
 mod websocket;
 
@@ -77,6 +79,17 @@ enum Command {
     Incident(incident::IncidentArgs),
     /// Build the guide (book/) into target/book with mdBook as a library, and check its internal links.
     Book(book::BookArgs),
+    /// Team training, the learner's side: write your progress, quiz grades and newest lab reports as one file into
+    /// the class folder (atomically; submitting again replaces your file, never someone else's).
+    ///
+    /// Exit status: 0 when written, 2 on bad input (no such folder, a name taken by another learner), 1 otherwise.
+    Submit(submit::SubmitArgs),
+    /// Team training, the instructor's side: read every submission in the class folder and show the room — per
+    /// learner, per question (what to re-teach), per exercise (a leaderboard by same-run ratio), per lesson (each
+    /// machine's ratio) — in the terminal and as one HTML page; `--watch` serves it and refreshes as files arrive.
+    ///
+    /// Exit status: 0 when read (broken files are named and skipped), 2 when the folder cannot be read.
+    Class(class::ClassArgs),
 }
 
 /// The workspace root: xtask lives one folder below it.
@@ -133,6 +146,8 @@ fn main() -> ExitCode {
         Command::Logs(args) => logs::run(args),
         Command::Pm(args) => pm::run(args),
         Command::Incident(args) => incident::run(args),
+        Command::Submit(args) => submit::run(args),
+        Command::Class(args) => class::run(args),
     };
     match outcome {
         Ok(code) => code,

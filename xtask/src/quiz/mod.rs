@@ -151,6 +151,13 @@ pub fn record(graded: &quiz::Graded) -> anyhow::Result<()> {
             passed: r.passed,
             at: at.clone(),
             leitner_box: quiz::review::next_box(previous, r.passed),
+            answer: r.answer.clone(),
+            missed: r.missed.clone(),
+            misconceptions: r
+                .notes
+                .iter()
+                .filter_map(|n| n.strip_prefix("misconception: ").map(String::from))
+                .collect(),
         };
         progress.quiz.insert(r.id.clone(), record);
     }

@@ -23,7 +23,7 @@ const TOP: f64 = 20.0;
 const BOTTOM: f64 = 45.0;
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
