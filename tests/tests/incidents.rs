@@ -61,6 +61,7 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
         "lock-across-await",
         "blocking-in-async",
         "memory-leak",
+        "csv-upload",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }

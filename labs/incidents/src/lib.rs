@@ -13,6 +13,7 @@
 //! | `lock-across-await` | `GET /quote/{sku}` | a lock held across a 20 ms network call | throughput flat at 50/s, CPU idle, calls never overlap |
 //! | `blocking-in-async` | `GET /convert?amount=&currency=` | a blocking SDK call on the event loop | event-loop lag high, CPU flamegraph flat |
 //! | `memory-leak` | `GET /login?user=`, `GET /session/{token}` | a session store that never lets go | RSS rising at a steady slope, `sessions_kept` = sign-ins |
+//! | `csv-upload` | `POST /orders/import`, `GET /orders/recent` | every row of an upload checked on the event loop | the cheap page's p99 during uploads, loop lag, `check_order` in the flamegraph |
 //!
 //! | module | what it holds |
 //! |---|---|

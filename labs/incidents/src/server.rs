@@ -2,21 +2,23 @@
 //!
 //! Bad input is a 400 with a sentence, never a panic: a missing or over-long e-mail, a product number that is not
 //! one, an amount that is not a whole number of cents, an unknown currency, a sign-in without a user name; an unknown
-//! session is a 404.
+//! session is a 404. An order import that is not UTF-8 is a 400, one over [`MAX_IMPORT`] a 413, and one with a bad
+//! row a 422 naming the line and what is wrong.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use exercise_incidents::support::{self, QuoteBook};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::drills::{blocking_in_async, lock_across_await, memory_leak, regex_per_request};
+use crate::drills::{blocking_in_async, csv_upload, lock_across_await, memory_leak, regex_per_request};
 
 /// Whose code serves the drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,6 +36,9 @@ pub struct AppState {
     variant: Variant,
     book: Mutex<QuoteBook>,
     sessions: Sessions,
+    /// Imports accepted, and their orders: what the cheap `/orders/recent` page shows.
+    imports: AtomicU64,
+    orders: AtomicU64,
 }
 
 /// The session store of the variant being served.
@@ -80,12 +85,17 @@ impl Sessions {
 /// The longest address the form takes (RFC 5321's limit on a path).
 const MAX_EMAIL: usize = 254;
 
+/// The largest order import taken: a busy day's export is a few megabytes.
+pub const MAX_IMPORT: usize = 16 << 20;
+
 /// The service, for `variant`.
 pub fn app(variant: Variant) -> Router {
     let state = Arc::new(AppState {
         variant,
         book: Mutex::new(QuoteBook::default()),
         sessions: Sessions::new(variant),
+        imports: AtomicU64::new(0),
+        orders: AtomicU64::new(0),
     });
     Router::new()
         .route("/signup/validate", get(validate))
@@ -93,6 +103,8 @@ pub fn app(variant: Variant) -> Router {
         .route("/convert", get(convert))
         .route("/login", get(login))
         .route("/session/{token}", get(session))
+        .route("/orders/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
+        .route("/orders/recent", get(recent_orders))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -177,6 +189,35 @@ async fn session(State(state): State<Arc<AppState>>, Path(token): Path<String>) 
         Some(user) => Json(json!({ "user": user })).into_response(),
         None => (StatusCode::NOT_FOUND, "no such session (it ended, or never began)\n").into_response(),
     }
+}
+
+async fn import(State(state): State<Arc<AppState>>, csv: String) -> Response {
+    let imported = match state.variant {
+        Variant::Broken => csv_upload::broken::import(csv).await,
+        Variant::Fixed => csv_upload::fixed::import(csv).await,
+        Variant::Yours => exercise_incidents::csv_upload::import(csv).await,
+    };
+    match imported {
+        Ok(imported) => {
+            state.imports.fetch_add(1, Ordering::Relaxed);
+            state.orders.fetch_add(imported.orders, Ordering::Relaxed);
+            Json(json!({ "orders": imported.orders, "total_cents": imported.total_cents })).into_response()
+        }
+        Err(refused) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "line": refused.line, "reason": refused.reason })),
+        )
+            .into_response(),
+    }
+}
+
+/// The page the sales team keeps open: how many imports and orders so far. Cheap on purpose — whatever makes it
+/// slow is not in it.
+async fn recent_orders(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({
+        "imports": state.imports.load(Ordering::Relaxed),
+        "orders": state.orders.load(Ordering::Relaxed),
+    }))
 }
 
 /// The drills' counters, and the event-loop lag lab-kit measures (also on `/metrics`).

@@ -18,6 +18,10 @@ mod blocking_grader;
 #[macro_use]
 mod memory_grader;
 
+#[path = "../exercise/tests/grader/csv_upload.rs"]
+#[macro_use]
+mod csv_grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -32,4 +36,8 @@ mod blocking_in_async {
 
 mod memory_leak {
     grade_memory_leak!(lab_incidents::drills::memory_leak::fixed);
+}
+
+mod csv_upload {
+    grade_csv_upload!(lab_incidents::drills::csv_upload::fixed);
 }

@@ -2,7 +2,8 @@
 //! drills are judged by move as they should, and the in-process CPU profile finds what the shipped code spends its
 //! time on — and does not find it in the fix. Counters and profile shares only; no timing is asserted.
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,71 @@ fn the_shipped_code_compiles_per_request_and_calls_the_sdk_on_the_loop_the_fix_d
         assert_eq!(stats["exchange_rate_calls"], 3, "{variant}: {stats}");
         assert_eq!(
             stats["exchange_rate_calls_on_event_loop"], on_loop,
+            "{variant}: {stats}"
+        );
+        server.terminate();
+    }
+}
+
+/// `POST path` with `body` on a new connection: (status, body).
+fn post(addr: SocketAddr, path: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: lab\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    // A refused upload may be answered (and the connection closed) before all of it is sent.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
+}
+
+fn orders(rows: usize) -> String {
+    let mut csv = String::from("id,customer,email,amount_cents,created_at\n");
+    for i in 0..rows {
+        csv.push_str(&format!("{i},Ada,ada@example.com,100,2026-11-27\n"));
+    }
+    csv
+}
+
+#[test]
+fn an_import_is_checked_row_by_row_and_bad_ones_are_refused_with_their_line() {
+    for (variant, on_loop) in [("broken", 1_000), ("fixed", 0)] {
+        let server = server(variant);
+        let (status, body) = post(server.addr, "/orders/import", orders(1_000).as_bytes());
+        assert_eq!(status, 200, "{variant}: {body}");
+        assert!(
+            body.contains("\"orders\":1000") && body.contains("\"total_cents\":100000"),
+            "{body}"
+        );
+        let bad = orders(2) + "2,Ben,not-an-address,100,2026-11-27\n";
+        let (status, body) = post(server.addr, "/orders/import", bad.as_bytes());
+        assert_eq!(status, 422, "{variant}: {body}");
+        assert!(body.contains("\"line\":4") && body.contains("not-an-address"), "{body}");
+        assert_eq!(
+            post(server.addr, "/orders/import", b"id\n\xff\xfe\n").0,
+            400,
+            "not UTF-8"
+        );
+        let too_big = vec![b'x'; lab_incidents::server::MAX_IMPORT + 1];
+        assert_eq!(post(server.addr, "/orders/import", &too_big).0, 413);
+        let (status, body) = server.get("/orders/recent");
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("\"imports\":1") && body.contains("\"orders\":1000"),
+            "{body}"
+        );
+        let stats = server.stats();
+        assert_eq!(stats["import_rows_checked"], 1_003, "{variant}: {stats}");
+        assert_eq!(
+            stats["import_rows_checked_on_event_loop"],
+            on_loop + 3 * usize::from(on_loop > 0),
             "{variant}: {stats}"
         );
         server.terminate();

@@ -15,7 +15,16 @@
 //! path = "/hash/{uniform:100}"
 //! headers = { content-type = "application/json" }
 //! body = '{"rounds": 3}'
+//!
+//! [[request]]
+//! name = "import"          # an upload: a body from a file beside the scenario, or generated (see `body`)
+//! method = "POST"
+//! path = "/orders/import"
+//! body = { head = "id,amount\n", repeat = "1,250\n", size = "2MB" }
 //! ```
+//!
+//! A body is text, `{ file = "orders.csv" }` (relative to the scenario file), or `{ head, repeat, size }`: built
+//! once when the scenario is read, then shared by every request that sends it.
 
 use std::path::Path;
 
@@ -24,6 +33,7 @@ pub use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use serde::Deserialize;
 
+use crate::body::BodySpec;
 use crate::template::Template;
 
 /// One kind of request the generator sends.
@@ -85,7 +95,47 @@ struct RawRequest {
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
     #[serde(default)]
-    body: String,
+    body: Option<RawBody>,
+}
+
+/// `body = "text"`, `body = { file = "…" }` or `body = { head = "…", repeat = "…", size = "2MB" }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawBody {
+    Text(String),
+    File(FileBody),
+    Generated(GeneratedBody),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBody {
+    file: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeneratedBody {
+    #[serde(default)]
+    head: String,
+    repeat: String,
+    size: String,
+}
+
+impl RawBody {
+    /// The bytes; a file is read relative to `dir`.
+    fn build(self, dir: &Path) -> Result<Bytes, String> {
+        let spec = match self {
+            RawBody::Text(text) => return Ok(Bytes::from(text)),
+            RawBody::File(FileBody { file }) => BodySpec::File(dir.join(file)),
+            RawBody::Generated(GeneratedBody { head, repeat, size }) => BodySpec::Generated {
+                head,
+                repeat,
+                size: crate::body::parse_size(&size)?,
+            },
+        };
+        spec.build()
+    }
 }
 
 fn one() -> u32 {
@@ -150,13 +200,18 @@ impl Scenario {
             let path = Template::parse(&raw.path).map_err(|e| invalid(line, e.to_string()))?;
             let headers =
                 header_map(raw.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| invalid(line, e))?;
+            let dir = Path::new(file).parent().unwrap_or(Path::new("."));
+            let body = match raw.body {
+                None => Bytes::new(),
+                Some(body) => body.build(dir).map_err(|e| invalid(line, e))?,
+            };
             requests.push(RequestSpec {
                 name: raw.name,
                 weight: raw.weight,
                 method,
                 path,
                 headers,
-                body: Bytes::from(raw.body),
+                body,
             });
         }
         Ok(Scenario { requests })
@@ -179,6 +234,33 @@ mod tests {
         assert_eq!(s.requests[1].method, Method::POST);
         assert_eq!(s.requests[1].headers["content-type"], "application/json");
         assert_eq!(&s.requests[1].body[..], b"{}");
+    }
+
+    #[test]
+    fn a_body_may_be_generated_or_read_from_a_file_beside_the_scenario() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("orders.csv"), "id\n1\n").unwrap();
+        let file = dir.path().join("s.toml");
+        let text = "[[request]]\nname = \"gen\"\nmethod = \"POST\"\npath = \"/i\"\nbody = { head = \"id\\n\", repeat = \"7\\n\", size = \"1KiB\" }\n\n[[request]]\nname = \"file\"\nmethod = \"POST\"\npath = \"/i\"\nbody = { file = \"orders.csv\" }\n";
+        let s = Scenario::parse(text, file.to_str().unwrap()).unwrap();
+        assert_eq!(
+            s.requests[0].body.len(),
+            3 + 511 * 2,
+            "the head, then whole units up to 1 KiB"
+        );
+        assert!(s.requests[0].body.starts_with(b"id\n7\n"));
+        assert_eq!(&s.requests[1].body[..], b"id\n1\n");
+
+        let missing = text.replace("orders.csv", "nope.csv");
+        let e = Scenario::parse(&missing, file.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":7: ") && e.contains("nope.csv"), "{e}");
+        let bad_size = text.replace("1KiB", "lots");
+        let e = Scenario::parse(&bad_size, file.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":1: ") && e.contains("lots"), "{e}");
     }
 
     #[test]

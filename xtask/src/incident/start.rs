@@ -101,13 +101,14 @@ impl Objective {
 }
 
 /// A metric's value for people: a sampled series's in its own unit (MiB, a duration, a rate — `Series::human`),
-/// "a second" after a slope; any other as a plain number.
+/// "a second" after a slope; a latency (`…_us.…`, microseconds) in milliseconds; any other as a plain number.
 fn human(result: &VariantResult, metric: &str, value: f64) -> String {
     let series =
         lab_harness::metric::timeline_series(metric).and_then(|name| result.timeline.as_ref()?.series.get(name));
     match series {
         Some(series) if metric.ends_with("slope_per_s") => format!("{} a second", series.human(value)),
         Some(series) => series.human(value),
+        None if metric.contains("_us.") => format!("{:.2} ms", value / 1000.0),
         None => format!("{value:.2}"),
     }
 }

@@ -9,6 +9,7 @@
 //! | [`lock_across_await`] | quotes stop scaling: more traffic, the same throughput |
 //! | [`blocking_in_async`] | the currency converter stalls every request, yet the CPU is idle |
 //! | [`memory_leak`] | memory climbs at a steady slope until the process is killed |
+//! | [`csv_upload`] | the order page freezes whenever someone uploads a CSV |
 //!
 //! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
 //! counter): it is not where the faults are, and the graders count through it.
@@ -16,6 +17,7 @@
 pub mod support;
 
 pub mod blocking_in_async;
+pub mod csv_upload;
 pub mod lock_across_await;
 pub mod memory_leak;
 pub mod regex_per_request;

@@ -3,6 +3,7 @@
 //! its `//!`). The learner's version is the `exercise-incidents` crate itself.
 
 pub mod blocking_in_async;
+pub mod csv_upload;
 pub mod lock_across_await;
 pub mod memory_leak;
 pub mod regex_per_request;
