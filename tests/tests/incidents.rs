@@ -62,6 +62,7 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
         "blocking-in-async",
         "memory-leak",
         "csv-upload",
+        "five-services",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }

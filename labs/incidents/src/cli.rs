@@ -14,7 +14,7 @@ pub struct Cli {}
 
 impl LabServer for Cli {
     type Variant = Variant;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
     const ABOUT: &'static str = "Incident drills: the code as it shipped, the reference fix, or yours.";
 
     fn runtime(_: Variant) -> RuntimeFlavor {
@@ -24,6 +24,8 @@ impl LabServer for Cli {
     async fn app(self, variant: Variant) -> Result<App, Self::Error> {
         // `app` runs on the runtime's own thread: the one the blocking-call counter must recognise.
         exercise_incidents::support::mark_event_loop();
+        // The five services the account page calls (drill five-services), on their own thread.
+        exercise_incidents::support::use_downstream(crate::downstream::start()?);
         Ok(app(variant).into())
     }
 }

@@ -14,13 +14,16 @@
 //! | `blocking-in-async` | `GET /convert?amount=&currency=` | a blocking SDK call on the event loop | event-loop lag high, CPU flamegraph flat |
 //! | `memory-leak` | `GET /login?user=`, `GET /session/{token}` | a session store that never lets go | RSS rising at a steady slope, `sessions_kept` = sign-ins |
 //! | `csv-upload` | `POST /orders/import`, `GET /orders/recent` | every row of an upload checked on the event loop | the cheap page's p99 during uploads, loop lag, `check_order` in the flamegraph |
+//! | `five-services` | `GET /account/{user}` | five services called one after another, no deadline, any failure fails the page | the page's p50 ≈ the sum of its calls (826 ms), 1 page in 5 a 502, the CPU idle |
 //!
 //! | module | what it holds |
 //! |---|---|
 //! | [`cli`] | the server's variants and how they are started (one event loop, as in one Node.js process) |
 //! | [`server`] | `app(variant)`: the routes, dispatching to the variant's code, and `/stats` |
 //! | [`drills`] | each drill's broken and fixed code |
+//! | [`downstream`] | the five services the account page calls: real HTTP servers on their own thread |
 
 pub mod cli;
+pub mod downstream;
 pub mod drills;
 pub mod server;

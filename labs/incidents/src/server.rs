@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::drills::{blocking_in_async, csv_upload, lock_across_await, memory_leak, regex_per_request};
+use crate::drills::{blocking_in_async, csv_upload, five_services, lock_across_await, memory_leak, regex_per_request};
 
 /// Whose code serves the drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,6 +39,14 @@ pub struct AppState {
     /// Imports accepted, and their orders: what the cheap `/orders/recent` page shows.
     imports: AtomicU64,
     orders: AtomicU64,
+    downstream: Downstream,
+}
+
+/// The account page's client of the variant being served (its breakers live here).
+enum Downstream {
+    Broken(five_services::broken::Downstream),
+    Fixed(five_services::fixed::Downstream),
+    Yours(exercise_incidents::five_services::Downstream),
 }
 
 /// The session store of the variant being served.
@@ -96,6 +104,11 @@ pub fn app(variant: Variant) -> Router {
         sessions: Sessions::new(variant),
         imports: AtomicU64::new(0),
         orders: AtomicU64::new(0),
+        downstream: match variant {
+            Variant::Broken => Downstream::Broken(five_services::broken::Downstream::new()),
+            Variant::Fixed => Downstream::Fixed(five_services::fixed::Downstream::new()),
+            Variant::Yours => Downstream::Yours(exercise_incidents::five_services::Downstream::new()),
+        },
     });
     Router::new()
         .route("/signup/validate", get(validate))
@@ -105,6 +118,7 @@ pub fn app(variant: Variant) -> Router {
         .route("/session/{token}", get(session))
         .route("/orders/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
         .route("/orders/recent", get(recent_orders))
+        .route("/account/{user}", get(account))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -218,6 +232,28 @@ async fn recent_orders(State(state): State<Arc<AppState>>) -> Json<serde_json::V
         "imports": state.imports.load(Ordering::Relaxed),
         "orders": state.orders.load(Ordering::Relaxed),
     }))
+}
+
+async fn account(State(state): State<Arc<AppState>>, Path(user): Path<String>) -> Response {
+    let Ok(user) = user.parse::<u32>() else {
+        return (StatusCode::BAD_REQUEST, "a user number is a whole number\n").into_response();
+    };
+    let page = match &state.downstream {
+        Downstream::Broken(d) => d.account_page(user).await,
+        Downstream::Fixed(d) => d.account_page(user).await,
+        Downstream::Yours(d) => d.account_page(user).await,
+    };
+    match page {
+        Ok(page) => Json(json!({
+            "profile": page.profile,
+            "orders": page.orders,
+            "recommendations": page.recommendations,
+            "inventory": page.inventory,
+            "reviews": page.reviews,
+        }))
+        .into_response(),
+        Err(failed) => (StatusCode::BAD_GATEWAY, format!("the account page failed: {failed}\n")).into_response(),
+    }
 }
 
 /// The drills' counters, and the event-loop lag lab-kit measures (also on `/metrics`).

@@ -22,6 +22,10 @@ mod memory_grader;
 #[macro_use]
 mod csv_grader;
 
+#[path = "../exercise/tests/grader/five_services.rs"]
+#[macro_use]
+mod five_grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -40,4 +44,8 @@ mod memory_leak {
 
 mod csv_upload {
     grade_csv_upload!(lab_incidents::drills::csv_upload::fixed);
+}
+
+mod five_services {
+    grade_five_services!(lab_incidents::drills::five_services::fixed);
 }

@@ -147,6 +147,51 @@ fn an_import_is_checked_row_by_row_and_bad_ones_are_refused_with_their_line() {
     }
 }
 
+#[test]
+fn the_account_page_calls_five_real_services_the_shipped_code_fails_with_any_the_fix_degrades() {
+    // Reviews fails its 5th call: the shipped page fails with it; the fix leaves reviews out. Recommendations
+    // answers in 800 ms: the fix stops waiting at 100 ms, and after 5 timeouts stops calling (its breaker).
+    for (variant, ok, recommendation_calls) in [("broken", 5, 6), ("fixed", 6, 5)] {
+        let server = server(variant);
+        let mut answered = 0;
+        for user in 0..6 {
+            let (status, body) = server.get(&format!("/account/{user}"));
+            match status {
+                200 => {
+                    answered += 1;
+                    assert!(body.contains(&format!("for user {user}")), "{variant}: {body}");
+                }
+                502 => assert!(body.contains("reviews answered 500"), "{variant}: {body}"),
+                other => panic!("{variant}: {other} {body}"),
+            }
+        }
+        assert_eq!(answered, ok, "{variant}");
+        assert_eq!(server.get("/account/not-a-number").0, 400);
+        let stats = server.stats();
+        assert_eq!(stats["downstream_calls_profile"], 6, "{variant}: {stats}");
+        assert_eq!(
+            stats["downstream_calls_recommendations"], recommendation_calls,
+            "{variant}: {stats}"
+        );
+        if variant == "fixed" {
+            assert_eq!(
+                stats["downstream_abandoned"], 5,
+                "five calls cut off at the deadline: {stats}"
+            );
+            assert_eq!(
+                stats["downstream_in_flight_max"], 5,
+                "the five calls of a page overlap: {stats}"
+            );
+        } else {
+            assert_eq!(
+                stats["downstream_in_flight_max"], 1,
+                "one page at a time, one call at a time: {stats}"
+            );
+        }
+        server.terminate();
+    }
+}
+
 /// Sends sign-up checks one after another for `length`, on its own thread.
 fn keep_busy(addr: SocketAddr, length: Duration) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {

@@ -10,6 +10,7 @@
 //! | [`blocking_in_async`] | the currency converter stalls every request, yet the CPU is idle |
 //! | [`memory_leak`] | memory climbs at a steady slope until the process is killed |
 //! | [`csv_upload`] | the order page freezes whenever someone uploads a CSV |
+//! | [`five_services`] | the account page is as slow as its slowest service, and fails when any one does |
 //!
 //! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
 //! counter): it is not where the faults are, and the graders count through it.
@@ -18,6 +19,7 @@ pub mod support;
 
 pub mod blocking_in_async;
 pub mod csv_upload;
+pub mod five_services;
 pub mod lock_across_await;
 pub mod memory_leak;
 pub mod regex_per_request;

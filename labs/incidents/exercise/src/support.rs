@@ -11,14 +11,21 @@
 //!   (`exchange_rate_calls_on_event_loop`), the thread [`mark_event_loop`] named at start-up;
 //! - [`check_order`] checks one row of an order import — honest CPU work, a few hundred nanoseconds — and counts
 //!   the rows checked (`import_rows_checked`) and those checked on the event loop's thread
-//!   (`import_rows_checked_on_event_loop`).
+//!   (`import_rows_checked_on_event_loop`);
+//! - [`call_service`] calls one of the five [`SERVICES`] behind the account page and counts the calls per service
+//!   (`downstream_calls_<service>`), how many were in flight at once (`downstream_in_flight_max`) and how many the
+//!   caller gave up on (`downstream_abandoned`). In the lab it is a real HTTP call (hyper's pooled client) to the
+//!   five mock services the lab starts ([`use_downstream`]); in a grader's test, where no service is running, the
+//!   same function simulates them on Tokio's clock ([`simulate`]), so a grader can pause time and judge the
+//!   orchestration — what overlaps, what is cut off, what is not called — without timing anything.
 //!
 //! The counters are process-wide, like the service's: a test that reads them takes [`counters_lock`] first.
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use regex::Regex;
@@ -263,8 +270,174 @@ fn check_date(date: &str) -> Result<(), String> {
     }
 }
 
+/// The services behind the account page, in the order the page shows them. Only the profile is essential.
+pub const SERVICES: [&str; 5] = ["profile", "orders", "recommendations", "inventory", "reviews"];
+
+/// Why a downstream call gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownstreamError {
+    /// It answered with an error status.
+    Failed {
+        /// Which service.
+        service: &'static str,
+        /// Its status code.
+        status: u16,
+    },
+    /// It could not be reached.
+    Unreachable {
+        /// Which service.
+        service: &'static str,
+        /// What the transport said.
+        reason: String,
+    },
+    /// The caller stopped waiting for it.
+    TimedOut {
+        /// Which service.
+        service: &'static str,
+    },
+    /// The caller did not call it (its circuit breaker is open).
+    Skipped {
+        /// Which service.
+        service: &'static str,
+    },
+}
+
+impl std::fmt::Display for DownstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DownstreamError::Failed { service, status } => write!(f, "{service} answered {status}"),
+            DownstreamError::Unreachable { service, reason } => write!(f, "{service} is unreachable: {reason}"),
+            DownstreamError::TimedOut { service } => write!(f, "{service} did not answer in time"),
+            DownstreamError::Skipped { service } => write!(f, "{service} was not called: its breaker is open"),
+        }
+    }
+}
+
+/// What the account page shows: the profile, and whatever else could be had (drill `five-services`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountPage {
+    /// The user's profile (essential: without it there is no page).
+    pub profile: String,
+    /// Their recent orders.
+    pub orders: Option<String>,
+    /// Products picked for them.
+    pub recommendations: Option<String>,
+    /// Stock of what is in their cart.
+    pub inventory: Option<String>,
+    /// Reviews of what they bought.
+    pub reviews: Option<String>,
+}
+
+static DOWNSTREAM_CALLS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static DOWNSTREAM_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+static DOWNSTREAM_IN_FLIGHT_MAX: AtomicU64 = AtomicU64::new(0);
+static DOWNSTREAM_ABANDONED: AtomicU64 = AtomicU64::new(0);
+static DOWNSTREAM: OnceLock<[SocketAddr; 5]> = OnceLock::new();
+
+/// How a simulated service behaves: its latency, and whether it fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Behaviour {
+    /// How long it takes to answer.
+    pub latency: Duration,
+    /// Every n-th call answers 500 (0: never; 1: always).
+    pub fail_every: u64,
+}
+
+/// Healthy: 5 ms, no failures.
+pub const HEALTHY: Behaviour = Behaviour {
+    latency: Duration::from_millis(5),
+    fail_every: 0,
+};
+
+static SIMULATED: Mutex<[Behaviour; 5]> = Mutex::new([HEALTHY; 5]);
+
+/// Sends the calls to the five real services at `addrs` (in [`SERVICES`] order) from now on; the lab does this at
+/// start-up. Later calls are ignored.
+pub fn use_downstream(addrs: [SocketAddr; 5]) {
+    let _ = DOWNSTREAM.set(addrs);
+}
+
+/// Makes the simulated `service` behave as `behaviour` (tests; reset to healthy by [`counters_lock`]).
+pub fn simulate(service: &str, behaviour: Behaviour) {
+    let index = service_index(service);
+    SIMULATED.lock().unwrap_or_else(|p| p.into_inner())[index] = behaviour;
+}
+
+fn service_index(service: &str) -> usize {
+    SERVICES
+        .iter()
+        .position(|s| *s == service)
+        .unwrap_or_else(|| panic!("no service {service:?}: the services are {SERVICES:?}"))
+}
+
+/// The HTTP client of the real calls: hyper's pooled client, as reqwest uses inside — connections kept alive and
+/// reused, so a call costs a request on an open connection, not a TCP handshake.
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Empty<bytes::Bytes>,
+>;
+
+static CLIENT: LazyLock<HttpClient> =
+    LazyLock::new(|| hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http());
+
+/// Calls `service` for `user`: its answer's body, or why there is none. Counted per service; a call the caller
+/// stops waiting for (its future dropped, as a timeout does) is counted as abandoned.
+pub async fn call_service(service: &'static str, user: u32) -> Result<String, DownstreamError> {
+    let index = service_index(service);
+    DOWNSTREAM_CALLS[index].fetch_add(1, Ordering::Relaxed);
+    let now = DOWNSTREAM_IN_FLIGHT.fetch_add(1, Ordering::AcqRel) + 1;
+    DOWNSTREAM_IN_FLIGHT_MAX.fetch_max(now, Ordering::AcqRel);
+    struct Leaving {
+        finished: bool,
+    }
+    impl Drop for Leaving {
+        fn drop(&mut self) {
+            DOWNSTREAM_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            if !self.finished {
+                DOWNSTREAM_ABANDONED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    let mut leaving = Leaving { finished: false };
+    let answer = match DOWNSTREAM.get() {
+        Some(addrs) => call_over_http(service, addrs[index], user).await,
+        None => call_simulated(service, index, user).await,
+    };
+    leaving.finished = true;
+    answer
+}
+
+async fn call_over_http(service: &'static str, addr: SocketAddr, user: u32) -> Result<String, DownstreamError> {
+    use http_body_util::BodyExt;
+    let unreachable = |reason: String| DownstreamError::Unreachable { service, reason };
+    let uri: hyper::Uri = format!("http://{addr}/{service}/{user}")
+        .parse()
+        .map_err(|e: hyper::http::uri::InvalidUri| unreachable(e.to_string()))?;
+    let response = CLIENT.get(uri).await.map_err(|e| unreachable(e.to_string()))?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    if status != 200 {
+        return Err(DownstreamError::Failed { service, status });
+    }
+    Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
+}
+
+async fn call_simulated(service: &'static str, index: usize, user: u32) -> Result<String, DownstreamError> {
+    let behaviour = SIMULATED.lock().unwrap_or_else(|p| p.into_inner())[index];
+    tokio::time::sleep(behaviour.latency).await;
+    let n = DOWNSTREAM_CALLS[index].load(Ordering::Relaxed);
+    if behaviour.fail_every > 0 && n.is_multiple_of(behaviour.fail_every) {
+        return Err(DownstreamError::Failed { service, status: 500 });
+    }
+    Ok(format!("{{\"{service}\":\"for user {user}\"}}"))
+}
+
 /// The counters, by the names `/stats` gives them.
-pub fn counters() -> [(&'static str, u64); 7] {
+pub fn counters() -> [(&'static str, u64); 15] {
     [
         ("regex_compiled", REGEX_COMPILED.load(Ordering::Relaxed)),
         ("pricing_calls", PRICING_CALLS.load(Ordering::Relaxed)),
@@ -278,6 +451,26 @@ pub fn counters() -> [(&'static str, u64); 7] {
         (
             "import_rows_checked_on_event_loop",
             IMPORT_ROWS_ON_LOOP.load(Ordering::Relaxed),
+        ),
+        ("downstream_calls_profile", DOWNSTREAM_CALLS[0].load(Ordering::Relaxed)),
+        ("downstream_calls_orders", DOWNSTREAM_CALLS[1].load(Ordering::Relaxed)),
+        (
+            "downstream_calls_recommendations",
+            DOWNSTREAM_CALLS[2].load(Ordering::Relaxed),
+        ),
+        (
+            "downstream_calls_inventory",
+            DOWNSTREAM_CALLS[3].load(Ordering::Relaxed),
+        ),
+        ("downstream_calls_reviews", DOWNSTREAM_CALLS[4].load(Ordering::Relaxed)),
+        (
+            "downstream_in_flight_max",
+            DOWNSTREAM_IN_FLIGHT_MAX.load(Ordering::Relaxed),
+        ),
+        ("downstream_abandoned", DOWNSTREAM_ABANDONED.load(Ordering::Relaxed)),
+        (
+            "downstream_calls",
+            DOWNSTREAM_CALLS.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
         ),
     ]
 }
@@ -299,8 +492,14 @@ pub fn counters_lock() -> MutexGuard<'static, ()> {
         &EXCHANGE_RATE_ON_LOOP,
         &IMPORT_ROWS,
         &IMPORT_ROWS_ON_LOOP,
-    ] {
+        &DOWNSTREAM_IN_FLIGHT_MAX,
+        &DOWNSTREAM_ABANDONED,
+    ]
+    .into_iter()
+    .chain(&DOWNSTREAM_CALLS)
+    {
         counter.store(0, Ordering::Relaxed);
     }
+    *SIMULATED.lock().unwrap_or_else(|p| p.into_inner()) = [HEALTHY; 5];
     guard
 }
