@@ -63,6 +63,7 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
         "memory-leak",
         "csv-upload",
         "five-services",
+        "db-degradation",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }

@@ -13,12 +13,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use exercise_incidents::support::{self, QuoteBook};
+use exercise_incidents::support::{self, OrdersDb, QuoteBook};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::drills::{blocking_in_async, csv_upload, five_services, lock_across_await, memory_leak, regex_per_request};
+use crate::drills::{
+    blocking_in_async, csv_upload, db_degradation, five_services, lock_across_await, memory_leak, regex_per_request,
+};
 
 /// Whose code serves the drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,6 +42,8 @@ pub struct AppState {
     imports: AtomicU64,
     orders: AtomicU64,
     downstream: Downstream,
+    /// The orders database (drill db-degradation), seeded on first use: the other drills never pay for it.
+    orders_db: tokio::sync::OnceCell<Arc<OrdersDb>>,
 }
 
 /// The account page's client of the variant being served (its breakers live here).
@@ -109,6 +113,7 @@ pub fn app(variant: Variant) -> Router {
             Variant::Fixed => Downstream::Fixed(five_services::fixed::Downstream::new()),
             Variant::Yours => Downstream::Yours(exercise_incidents::five_services::Downstream::new()),
         },
+        orders_db: tokio::sync::OnceCell::new(),
     });
     Router::new()
         .route("/signup/validate", get(validate))
@@ -119,6 +124,7 @@ pub fn app(variant: Variant) -> Router {
         .route("/orders/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
         .route("/orders/recent", get(recent_orders))
         .route("/account/{user}", get(account))
+        .route("/customers/{customer}/orders", get(order_history))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -256,12 +262,66 @@ async fn account(State(state): State<Arc<AppState>>, Path(user): Path<String>) -
     }
 }
 
+/// The variant's schema and history query (drill db-degradation).
+fn orders_sql(variant: Variant) -> (&'static str, &'static str) {
+    match variant {
+        Variant::Broken => (db_degradation::broken::SCHEMA, db_degradation::broken::ORDER_HISTORY),
+        Variant::Fixed => (db_degradation::fixed::SCHEMA, db_degradation::fixed::ORDER_HISTORY),
+        Variant::Yours => (
+            exercise_incidents::db_degradation::SCHEMA,
+            exercise_incidents::db_degradation::ORDER_HISTORY,
+        ),
+    }
+}
+
+async fn order_history(State(state): State<Arc<AppState>>, Path(customer): Path<String>) -> Response {
+    let Ok(customer) = customer.parse::<u32>() else {
+        return (StatusCode::BAD_REQUEST, "a customer number is a whole number\n").into_response();
+    };
+    let (schema, query) = orders_sql(state.variant);
+    // SQLite is a blocking library: opening, seeding and querying run on the blocking pool, never on the loop.
+    let db = state
+        .orders_db
+        .get_or_try_init(|| async move {
+            tokio::task::spawn_blocking(move || OrdersDb::open(schema, support::SEEDED_ORDERS).map(Arc::new))
+                .await
+                .map_err(|e| e.to_string())?
+        })
+        .await;
+    let db = match db {
+        Ok(db) => db.clone(),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("the orders database: {e}\n")).into_response(),
+    };
+    let rows = tokio::task::spawn_blocking(move || db.query(query, i64::from(customer))).await;
+    match rows {
+        Ok(Ok(rows)) => {
+            let orders: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| json!({ "id": r.id, "created_at": r.created_at, "status": r.status, "total_cents": r.total_cents }))
+                .collect();
+            Json(json!({ "customer": customer, "orders": orders })).into_response()
+        }
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the history query: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the history query stopped: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
 /// The drills' counters, and the event-loop lag lab-kit measures (also on `/metrics`).
 async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let mut stats = serde_json::Map::new();
     stats.insert("sessions_kept".into(), state.sessions.kept().into());
     for (name, value) in support::counters() {
         stats.insert(name.into(), value.into());
+    }
+    if let Some(db) = state.orders_db.get() {
+        // The history query's plan, as `EXPLAIN QUERY PLAN` gives it: printed under the run's table.
+        if let Ok(plan) = db.plan(orders_sql(state.variant).1) {
+            stats.insert("query_plan".into(), plan.replace('\n', "; ").into());
+        }
     }
     let (lag_p99, lag_max) = lab_kit::telemetry().lag().p99_and_max();
     stats.insert("loop_lag_p99_us".into(), lag_p99.into());

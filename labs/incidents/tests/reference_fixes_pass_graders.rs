@@ -26,6 +26,10 @@ mod csv_grader;
 #[macro_use]
 mod five_grader;
 
+#[path = "../exercise/tests/grader/db_degradation.rs"]
+#[macro_use]
+mod db_grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -48,4 +52,8 @@ mod csv_upload {
 
 mod five_services {
     grade_five_services!(lab_incidents::drills::five_services::fixed);
+}
+
+mod db_degradation {
+    grade_db_degradation!(lab_incidents::drills::db_degradation::fixed);
 }

@@ -192,6 +192,34 @@ fn the_account_page_calls_five_real_services_the_shipped_code_fails_with_any_the
     }
 }
 
+#[test]
+fn the_order_history_scans_every_order_without_the_index_and_twenty_index_entries_with_it() {
+    for (variant, plan) in [("broken", "SCAN orders"), ("fixed", "SEARCH orders USING INDEX")] {
+        let server = server(variant);
+        let (status, body) = server.get("/customers/42/orders");
+        assert_eq!(status, 200, "{variant}: {body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["orders"].as_array().unwrap().len(), 20, "{variant}: {body}");
+        assert_eq!(server.get("/customers/forty-two/orders").0, 400);
+        let stats = server.stats();
+        assert_eq!(stats["db_queries"], 1, "{variant}: {stats}");
+        assert!(
+            stats["query_plan"].as_str().unwrap().contains(plan),
+            "{variant}: {stats}"
+        );
+        let full_scan = stats["db_fullscan_steps"].as_u64().unwrap();
+        if variant == "broken" {
+            assert!(
+                full_scan >= u64::from(exercise_incidents::support::SEEDED_ORDERS) - 1,
+                "{stats}"
+            );
+        } else {
+            assert_eq!(full_scan, 0, "{stats}");
+        }
+        server.terminate();
+    }
+}
+
 /// Sends sign-up checks one after another for `length`, on its own thread.
 fn keep_busy(addr: SocketAddr, length: Duration) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {

@@ -17,7 +17,11 @@
 //!   caller gave up on (`downstream_abandoned`). In the lab it is a real HTTP call (hyper's pooled client) to the
 //!   five mock services the lab starts ([`use_downstream`]); in a grader's test, where no service is running, the
 //!   same function simulates them on Tokio's clock ([`simulate`]), so a grader can pause time and judge the
-//!   orchestration — what overlaps, what is cut off, what is not called — without timing anything.
+//!   orchestration — what overlaps, what is cut off, what is not called — without timing anything;
+//! - [`OrdersDb`] is the orders database (SQLite, in memory, seeded with [`SEEDED_ORDERS`] orders): it runs the
+//!   order-history query a drill gives it and counts queries, full-scan steps and SQLite's virtual-machine steps
+//!   (`db_queries`, `db_fullscan_steps`, `db_vm_steps`) — the work a query did, the same on any machine — and the
+//!   queries slower than [`SLOW_QUERY`] (`db_slow_queries`, a slow-query log's count).
 //!
 //! The counters are process-wide, like the service's: a test that reads them takes [`counters_lock`] first.
 
@@ -436,8 +440,123 @@ async fn call_simulated(service: &'static str, index: usize, user: u32) -> Resul
     Ok(format!("{{\"{service}\":\"for user {user}\"}}"))
 }
 
+/// How many orders the orders database holds when the service starts: two years of a shop's orders.
+pub const SEEDED_ORDERS: u32 = 400_000;
+
+/// Orders per customer in a seeded database: its customers are `orders / ORDERS_PER_CUSTOMER` (5,000 in the
+/// service), so a bigger table has more customers, not longer histories — as a shop's table grows.
+pub const ORDERS_PER_CUSTOMER: u32 = 80;
+
+/// A query slower than this is counted as slow (`db_slow_queries`), as a slow-query log would list it.
+pub const SLOW_QUERY: Duration = Duration::from_millis(5);
+
+static DB_QUERIES: AtomicU64 = AtomicU64::new(0);
+static DB_FULLSCAN_STEPS: AtomicU64 = AtomicU64::new(0);
+static DB_VM_STEPS: AtomicU64 = AtomicU64::new(0);
+static DB_SLOW_QUERIES: AtomicU64 = AtomicU64::new(0);
+
+/// One order as the history page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    /// The order number.
+    pub id: i64,
+    /// The customer's number.
+    pub customer_id: i64,
+    /// When it was placed, seconds since the epoch.
+    pub created_at: i64,
+    /// `paid`, `shipped`, `delivered` or `returned`.
+    pub status: String,
+    /// Its total, in cents.
+    pub total_cents: i64,
+}
+
+/// The orders database: one SQLite connection (in memory) behind a std mutex, used from blocking threads.
+pub struct OrdersDb {
+    connection: Mutex<rusqlite::Connection>,
+}
+
+impl OrdersDb {
+    /// Creates the tables with `schema` (a drill's DDL, indexes included) and seeds `orders` orders, one a minute,
+    /// [`ORDERS_PER_CUSTOMER`] to each customer. Deterministic: the same rows every time.
+    pub fn open(schema: &str, orders: u32) -> Result<OrdersDb, String> {
+        let mut connection = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+        connection
+            .execute_batch(schema)
+            .map_err(|e| format!("the schema: {e}"))?;
+        let seed = connection.transaction().map_err(|e| e.to_string())?;
+        {
+            let mut insert = seed
+                .prepare(
+                    "INSERT INTO orders (id, customer_id, created_at, status, total_cents) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(|e| format!("the schema has no orders table as the service needs it: {e}"))?;
+            const STATUSES: [&str; 4] = ["paid", "shipped", "delivered", "returned"];
+            let customers = (orders / ORDERS_PER_CUSTOMER).max(1);
+            for i in 0..orders {
+                let (i, customer) = (i64::from(i), i64::from(i % customers));
+                insert
+                    .execute(rusqlite::params![
+                        i + 1,
+                        customer,
+                        1_700_000_000 + i * 60,
+                        STATUSES[(i % 4) as usize],
+                        (i * 37) % 50_000
+                    ])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        seed.commit().map_err(|e| e.to_string())?;
+        Ok(OrdersDb {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// Runs `sql` (a query with one parameter, the customer) and reads its rows; counts the work it did.
+    /// Blocking: call it from a blocking thread (`spawn_blocking`), never on the event loop.
+    pub fn query(&self, sql: &str, customer: i64) -> Result<Vec<OrderRow>, String> {
+        let connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        let started = std::time::Instant::now();
+        let mut statement = connection.prepare_cached(sql).map_err(|e| e.to_string())?;
+        let rows = statement
+            .query_map([customer], |row| {
+                Ok(OrderRow {
+                    id: row.get(0)?,
+                    customer_id: row.get(1)?,
+                    created_at: row.get(2)?,
+                    status: row.get(3)?,
+                    total_cents: row.get(4)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| e.to_string())?;
+        DB_QUERIES.fetch_add(1, Ordering::Relaxed);
+        let steps = |status| u64::try_from(statement.get_status(status)).unwrap_or(0);
+        DB_FULLSCAN_STEPS.fetch_add(steps(rusqlite::StatementStatus::FullscanStep), Ordering::Relaxed);
+        DB_VM_STEPS.fetch_add(steps(rusqlite::StatementStatus::VmStep), Ordering::Relaxed);
+        statement.reset_status(rusqlite::StatementStatus::FullscanStep);
+        statement.reset_status(rusqlite::StatementStatus::VmStep);
+        if started.elapsed() > SLOW_QUERY {
+            DB_SLOW_QUERIES.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(rows)
+    }
+
+    /// SQLite's plan for `sql`, one step a line (`SCAN orders`, `SEARCH orders USING INDEX …`).
+    pub fn plan(&self, sql: &str) -> Result<String, String> {
+        let connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        let mut statement = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .map_err(|e| e.to_string())?;
+        let steps = statement
+            .query_map([0], |row| row.get::<_, String>(3))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| e.to_string())?;
+        Ok(steps.join("\n"))
+    }
+}
+
 /// The counters, by the names `/stats` gives them.
-pub fn counters() -> [(&'static str, u64); 15] {
+pub fn counters() -> [(&'static str, u64); 20] {
     [
         ("regex_compiled", REGEX_COMPILED.load(Ordering::Relaxed)),
         ("pricing_calls", PRICING_CALLS.load(Ordering::Relaxed)),
@@ -472,6 +591,14 @@ pub fn counters() -> [(&'static str, u64); 15] {
             "downstream_calls",
             DOWNSTREAM_CALLS.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
         ),
+        ("db_queries", DB_QUERIES.load(Ordering::Relaxed)),
+        ("db_fullscan_steps", DB_FULLSCAN_STEPS.load(Ordering::Relaxed)),
+        ("db_vm_steps", DB_VM_STEPS.load(Ordering::Relaxed)),
+        (
+            "db_vm_steps_per_query",
+            DB_VM_STEPS.load(Ordering::Relaxed) / DB_QUERIES.load(Ordering::Relaxed).max(1),
+        ),
+        ("db_slow_queries", DB_SLOW_QUERIES.load(Ordering::Relaxed)),
     ]
 }
 
@@ -494,6 +621,10 @@ pub fn counters_lock() -> MutexGuard<'static, ()> {
         &IMPORT_ROWS_ON_LOOP,
         &DOWNSTREAM_IN_FLIGHT_MAX,
         &DOWNSTREAM_ABANDONED,
+        &DB_QUERIES,
+        &DB_FULLSCAN_STEPS,
+        &DB_VM_STEPS,
+        &DB_SLOW_QUERIES,
     ]
     .into_iter()
     .chain(&DOWNSTREAM_CALLS)
