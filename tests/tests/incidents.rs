@@ -64,6 +64,7 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
         "csv-upload",
         "five-services",
         "db-degradation",
+        "flash-sale",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }

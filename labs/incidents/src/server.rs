@@ -19,7 +19,8 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::drills::{
-    blocking_in_async, csv_upload, db_degradation, five_services, lock_across_await, memory_leak, regex_per_request,
+    blocking_in_async, csv_upload, db_degradation, five_services, flash_sale, lock_across_await, memory_leak,
+    regex_per_request,
 };
 
 /// Whose code serves the drills.
@@ -44,6 +45,14 @@ pub struct AppState {
     downstream: Downstream,
     /// The orders database (drill db-degradation), seeded on first use: the other drills never pay for it.
     orders_db: tokio::sync::OnceCell<Arc<OrdersDb>>,
+    product_pages: ProductPages,
+}
+
+/// The product-page cache of the variant being served (drill flash-sale).
+enum ProductPages {
+    Broken(flash_sale::broken::ProductPages),
+    Fixed(flash_sale::fixed::ProductPages),
+    Yours(exercise_incidents::flash_sale::ProductPages),
 }
 
 /// The account page's client of the variant being served (its breakers live here).
@@ -114,6 +123,11 @@ pub fn app(variant: Variant) -> Router {
             Variant::Yours => Downstream::Yours(exercise_incidents::five_services::Downstream::new()),
         },
         orders_db: tokio::sync::OnceCell::new(),
+        product_pages: match variant {
+            Variant::Broken => ProductPages::Broken(flash_sale::broken::ProductPages::new()),
+            Variant::Fixed => ProductPages::Fixed(flash_sale::fixed::ProductPages::new()),
+            Variant::Yours => ProductPages::Yours(exercise_incidents::flash_sale::ProductPages::new()),
+        },
     });
     Router::new()
         .route("/signup/validate", get(validate))
@@ -125,6 +139,7 @@ pub fn app(variant: Variant) -> Router {
         .route("/orders/recent", get(recent_orders))
         .route("/account/{user}", get(account))
         .route("/customers/{customer}/orders", get(order_history))
+        .route("/product/{id}", get(product))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -260,6 +275,18 @@ async fn account(State(state): State<Arc<AppState>>, Path(user): Path<String>) -
         .into_response(),
         Err(failed) => (StatusCode::BAD_GATEWAY, format!("the account page failed: {failed}\n")).into_response(),
     }
+}
+
+async fn product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<u32>() else {
+        return (StatusCode::BAD_REQUEST, "a product number is a whole number\n").into_response();
+    };
+    let page = match &state.product_pages {
+        ProductPages::Broken(p) => p.page(id).await,
+        ProductPages::Fixed(p) => p.page(id).await,
+        ProductPages::Yours(p) => p.page(id).await,
+    };
+    axum::response::Html(page.as_str().to_owned()).into_response()
 }
 
 /// The variant's schema and history query (drill db-degradation).

@@ -30,6 +30,10 @@ mod five_grader;
 #[macro_use]
 mod db_grader;
 
+#[path = "../exercise/tests/grader/flash_sale.rs"]
+#[macro_use]
+mod flash_grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -56,4 +60,8 @@ mod five_services {
 
 mod db_degradation {
     grade_db_degradation!(lab_incidents::drills::db_degradation::fixed);
+}
+
+mod flash_sale {
+    grade_flash_sale!(lab_incidents::drills::flash_sale::fixed);
 }

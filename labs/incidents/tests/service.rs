@@ -220,6 +220,33 @@ fn the_order_history_scans_every_order_without_the_index_and_twenty_index_entrie
     }
 }
 
+#[test]
+fn simultaneous_views_of_a_cold_product_page_build_it_many_times_shipped_and_once_fixed() {
+    for variant in ["broken", "fixed"] {
+        let server = server(variant);
+        let addr = server.addr;
+        let views: Vec<_> = (0..20)
+            .map(|_| std::thread::spawn(move || get(addr, "/product/42")))
+            .collect();
+        for view in views {
+            let (status, body) = view.join().unwrap();
+            assert_eq!(status, 200, "{variant}: {body}");
+            assert!(body.contains("Product 42"), "{body}");
+        }
+        assert_eq!(server.get("/product/forty-two").0, 400);
+        let stats = server.stats();
+        // Sent at once, the views arrive within the 50 ms build: in the shipped code each is a miss with its own
+        // query (all twenty, unless a busy machine spreads them out — hence "more than one"); the fix sends one.
+        let queries = stats["catalogue_queries"].as_u64().unwrap();
+        if variant == "broken" {
+            assert!(queries > 1, "{variant}: {stats}");
+        } else {
+            assert_eq!(queries, 1, "{variant}: {stats}");
+        }
+        server.terminate();
+    }
+}
+
 /// Sends sign-up checks one after another for `length`, on its own thread.
 fn keep_busy(addr: SocketAddr, length: Duration) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {

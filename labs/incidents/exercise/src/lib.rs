@@ -12,6 +12,7 @@
 //! | [`csv_upload`] | the order page freezes whenever someone uploads a CSV |
 //! | [`five_services`] | the account page is as slow as its slowest service, and fails when any one does |
 //! | [`db_degradation`] | the order history got slower month by month, with no change to the code |
+//! | [`flash_sale`] | the sale's product page crawls and the catalogue database is swamped |
 //!
 //! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
 //! counter): it is not where the faults are, and the graders count through it.
@@ -22,6 +23,7 @@ pub mod blocking_in_async;
 pub mod csv_upload;
 pub mod db_degradation;
 pub mod five_services;
+pub mod flash_sale;
 pub mod lock_across_await;
 pub mod memory_leak;
 pub mod regex_per_request;

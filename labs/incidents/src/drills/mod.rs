@@ -6,6 +6,7 @@ pub mod blocking_in_async;
 pub mod csv_upload;
 pub mod db_degradation;
 pub mod five_services;
+pub mod flash_sale;
 pub mod lock_across_await;
 pub mod memory_leak;
 pub mod regex_per_request;
