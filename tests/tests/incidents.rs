@@ -65,6 +65,7 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
         "five-services",
         "db-degradation",
         "flash-sale",
+        "canary",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }

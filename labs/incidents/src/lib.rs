@@ -16,6 +16,7 @@
 //! | `csv-upload` | `POST /orders/import`, `GET /orders/recent` | every row of an upload checked on the event loop | the cheap page's p99 during uploads, loop lag, `check_order` in the flamegraph |
 //! | `db-degradation` | `GET /customers/{customer}/orders` | the history query has no index: it scans 400,000 orders per page | the plan in `/stats` (`SCAN orders`), 1.2 million SQLite steps per 20 rows |
 //! | `flash-sale` | `GET /product/{id}` | a cache read as get-then-insert: every miss during a rebuild sends its own query | catalogue queries per expiry (~20, not 1), queries waiting for a connection |
+//! | `canary` | `GET /checkout/{cart}` | a canary build failing 3 carts in 10 keeps a tenth of the traffic, unwatched | 3% of checkouts fail, all of them the canary's (`canary_errors`) |
 //! | `five-services` | `GET /account/{user}` | five services called one after another, no deadline, any failure fails the page | the page's p50 ≈ the sum of its calls (826 ms), 1 page in 5 a 502, the CPU idle |
 //!
 //! | module | what it holds |

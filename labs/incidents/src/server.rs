@@ -19,7 +19,7 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::drills::{
-    blocking_in_async, csv_upload, db_degradation, five_services, flash_sale, lock_across_await, memory_leak,
+    blocking_in_async, canary, csv_upload, db_degradation, five_services, flash_sale, lock_across_await, memory_leak,
     regex_per_request,
 };
 
@@ -46,6 +46,14 @@ pub struct AppState {
     /// The orders database (drill db-degradation), seeded on first use: the other drills never pay for it.
     orders_db: tokio::sync::OnceCell<Arc<OrdersDb>>,
     product_pages: ProductPages,
+    rollout: Rollout,
+}
+
+/// The checkout rollout of the variant being served (drill canary).
+enum Rollout {
+    Broken(canary::broken::Rollout),
+    Fixed(canary::fixed::Rollout),
+    Yours(exercise_incidents::canary::Rollout),
 }
 
 /// The product-page cache of the variant being served (drill flash-sale).
@@ -128,6 +136,11 @@ pub fn app(variant: Variant) -> Router {
             Variant::Fixed => ProductPages::Fixed(flash_sale::fixed::ProductPages::new()),
             Variant::Yours => ProductPages::Yours(exercise_incidents::flash_sale::ProductPages::new()),
         },
+        rollout: match variant {
+            Variant::Broken => Rollout::Broken(canary::broken::Rollout::new()),
+            Variant::Fixed => Rollout::Fixed(canary::fixed::Rollout::new()),
+            Variant::Yours => Rollout::Yours(exercise_incidents::canary::Rollout::new()),
+        },
     });
     Router::new()
         .route("/signup/validate", get(validate))
@@ -140,6 +153,7 @@ pub fn app(variant: Variant) -> Router {
         .route("/account/{user}", get(account))
         .route("/customers/{customer}/orders", get(order_history))
         .route("/product/{id}", get(product))
+        .route("/checkout/{cart}", get(checkout))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -287,6 +301,25 @@ async fn product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
         ProductPages::Yours(p) => p.page(id).await,
     };
     axum::response::Html(page.as_str().to_owned()).into_response()
+}
+
+async fn checkout(State(state): State<Arc<AppState>>, Path(cart): Path<String>) -> Response {
+    let Ok(cart) = cart.parse::<u32>() else {
+        return (StatusCode::BAD_REQUEST, "a cart number is a whole number\n").into_response();
+    };
+    let done = match &state.rollout {
+        Rollout::Broken(r) => r.checkout(cart).await,
+        Rollout::Fixed(r) => r.checkout(cart).await,
+        Rollout::Yours(r) => r.checkout(cart).await,
+    };
+    match done {
+        Ok(receipt) => Json(json!({ "cart": receipt.cart, "build": receipt.build })).into_response(),
+        Err(failed) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("checkout of cart {} failed: {}\n", failed.cart, failed.reason),
+        )
+            .into_response(),
+    }
 }
 
 /// The variant's schema and history query (drill db-degradation).

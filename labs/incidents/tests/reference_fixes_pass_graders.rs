@@ -34,6 +34,10 @@ mod db_grader;
 #[macro_use]
 mod flash_grader;
 
+#[path = "../exercise/tests/grader/canary.rs"]
+#[macro_use]
+mod canary_grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -64,4 +68,8 @@ mod db_degradation {
 
 mod flash_sale {
     grade_flash_sale!(lab_incidents::drills::flash_sale::fixed);
+}
+
+mod canary {
+    grade_canary!(lab_incidents::drills::canary::fixed);
 }

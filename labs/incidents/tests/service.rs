@@ -247,6 +247,31 @@ fn simultaneous_views_of_a_cold_product_page_build_it_many_times_shipped_and_onc
     }
 }
 
+#[test]
+fn the_shipped_rollout_keeps_sending_the_failing_canary_its_share_the_fix_rolls_it_back() {
+    for (variant, canary_requests) in [("broken", 30), ("fixed", 20)] {
+        let server = server(variant);
+        let mut failed = 0;
+        for cart in 0..300 {
+            let (status, body) = server.get(&format!("/checkout/{cart}"));
+            match status {
+                200 => {}
+                500 => {
+                    failed += 1;
+                    assert!(body.contains("tax rule v2"), "{body}");
+                }
+                other => panic!("{variant}: {other} {body}"),
+            }
+        }
+        assert_eq!(server.get("/checkout/a-cart").0, 400);
+        let stats = server.stats();
+        assert_eq!(stats["canary_requests"], canary_requests, "{variant}: {stats}");
+        assert_eq!(stats["canary_errors"], failed, "every failure is the canary's: {stats}");
+        assert!(failed > 0, "{variant}: the canary's bug shows");
+        server.terminate();
+    }
+}
+
 /// Sends sign-up checks one after another for `length`, on its own thread.
 fn keep_busy(addr: SocketAddr, length: Duration) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {

@@ -25,7 +25,10 @@
 //! - [`build_product_page`] builds a product page from the catalogue database: [`PRODUCT_QUERY_TIME`] on one of
 //!   [`CATALOGUE_CONNECTIONS`] connections (waiting for one when all are busy), counted (`catalogue_queries`, and
 //!   the most queries waiting for a connection at once, `catalogue_waiting_max`). Simulated on Tokio's clock, in the
-//!   lab as in the graders: the drill is about how many queries are sent, not how a database runs them.
+//!   lab as in the graders: the drill is about how many queries are sent, not how a database runs them;
+//! - [`stable_checkout`] and [`canary_checkout`] are the two builds of the checkout being rolled out: the stable one
+//!   always works; the canary fails the carts its bug touches ([`set_canary_bug`]: 3 carts in 10 by default).
+//!   Counted per build (`stable_requests`, `canary_requests`, `canary_errors`).
 //!
 //! The counters are process-wide, like the service's: a test that reads them takes [`counters_lock`] first.
 
@@ -583,8 +586,56 @@ pub async fn build_product_page(id: u32) -> String {
     format!("<h1>Product {id}</h1><p>In stock: {}</p>", 100 + id % 50)
 }
 
+/// A completed checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The cart checked out.
+    pub cart: u32,
+    /// Which build served it: `stable` or `canary`.
+    pub build: &'static str,
+}
+
+/// Why a checkout failed (the canary's bug).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutError {
+    /// The cart.
+    pub cart: u32,
+    /// What went wrong.
+    pub reason: String,
+}
+
+static STABLE_REQUESTS: AtomicU64 = AtomicU64::new(0);
+static CANARY_REQUESTS: AtomicU64 = AtomicU64::new(0);
+static CANARY_ERRORS: AtomicU64 = AtomicU64::new(0);
+/// Carts in ten the canary's bug fails (those whose number ends in 0, 1, 2 for 3).
+static CANARY_BUG: AtomicU64 = AtomicU64::new(3);
+
+/// Makes the canary fail `in_ten` carts in ten (tests; reset to 3 by [`counters_lock`]).
+pub fn set_canary_bug(in_ten: u64) {
+    CANARY_BUG.store(in_ten, Ordering::Relaxed);
+}
+
+/// The checkout as it runs in production today.
+pub async fn stable_checkout(cart: u32) -> Result<Receipt, CheckoutError> {
+    STABLE_REQUESTS.fetch_add(1, Ordering::Relaxed);
+    Ok(Receipt { cart, build: "stable" })
+}
+
+/// The new build of the checkout: faster tax rules, and a bug that fails some carts with a discount.
+pub async fn canary_checkout(cart: u32) -> Result<Receipt, CheckoutError> {
+    CANARY_REQUESTS.fetch_add(1, Ordering::Relaxed);
+    if u64::from(cart % 10) < CANARY_BUG.load(Ordering::Relaxed) {
+        CANARY_ERRORS.fetch_add(1, Ordering::Relaxed);
+        return Err(CheckoutError {
+            cart,
+            reason: "tax rule v2: discount applied twice, total below zero".into(),
+        });
+    }
+    Ok(Receipt { cart, build: "canary" })
+}
+
 /// The counters, by the names `/stats` gives them.
-pub fn counters() -> [(&'static str, u64); 22] {
+pub fn counters() -> [(&'static str, u64); 25] {
     [
         ("regex_compiled", REGEX_COMPILED.load(Ordering::Relaxed)),
         ("pricing_calls", PRICING_CALLS.load(Ordering::Relaxed)),
@@ -629,6 +680,9 @@ pub fn counters() -> [(&'static str, u64); 22] {
         ("db_slow_queries", DB_SLOW_QUERIES.load(Ordering::Relaxed)),
         ("catalogue_queries", CATALOGUE_QUERIES.load(Ordering::Relaxed)),
         ("catalogue_waiting_max", CATALOGUE_WAITING_MAX.load(Ordering::Relaxed)),
+        ("stable_requests", STABLE_REQUESTS.load(Ordering::Relaxed)),
+        ("canary_requests", CANARY_REQUESTS.load(Ordering::Relaxed)),
+        ("canary_errors", CANARY_ERRORS.load(Ordering::Relaxed)),
     ]
 }
 
@@ -657,6 +711,9 @@ pub fn counters_lock() -> MutexGuard<'static, ()> {
         &DB_SLOW_QUERIES,
         &CATALOGUE_QUERIES,
         &CATALOGUE_WAITING_MAX,
+        &STABLE_REQUESTS,
+        &CANARY_REQUESTS,
+        &CANARY_ERRORS,
     ]
     .into_iter()
     .chain(&DOWNSTREAM_CALLS)
@@ -664,5 +721,6 @@ pub fn counters_lock() -> MutexGuard<'static, ()> {
         counter.store(0, Ordering::Relaxed);
     }
     *SIMULATED.lock().unwrap_or_else(|p| p.into_inner()) = [HEALTHY; 5];
+    CANARY_BUG.store(3, Ordering::Relaxed);
     guard
 }

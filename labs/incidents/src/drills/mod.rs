@@ -3,6 +3,7 @@
 //! its `//!`). The learner's version is the `exercise-incidents` crate itself.
 
 pub mod blocking_in_async;
+pub mod canary;
 pub mod csv_upload;
 pub mod db_degradation;
 pub mod five_services;
