@@ -160,6 +160,19 @@ fn start_records_the_symptom_and_evidence_shows_counters_series_and_the_flamegra
         compiled >= answered && answered > 0,
         "{compiled} compilations for {answered} requests"
     );
+    // The tail's requests themselves: the slowest kept with their paths, slowest first, the first at least the p99.
+    let slowest = broken["slowest"].as_array().expect("the slowest requests");
+    assert_eq!(slowest.len(), 10, "{slowest:?}");
+    assert!(slowest[0]["request"]
+        .as_str()
+        .unwrap()
+        .starts_with("GET /signup/validate?email="));
+    let latencies: Vec<u64> = slowest.iter().map(|s| s["latency_us"].as_u64().unwrap()).collect();
+    assert!(latencies.windows(2).all(|w| w[0] >= w[1]), "{latencies:?}");
+    assert!(
+        latencies[0] >= broken["latency_us"]["p99"].as_u64().unwrap(),
+        "{latencies:?}"
+    );
     let profile = &broken["cpu_profile"];
     assert!(profile["samples"].as_u64().unwrap() > 0, "{profile}");
     let svg = reports.join(profile["flamegraph"].as_str().unwrap());
@@ -177,6 +190,7 @@ fn start_records_the_symptom_and_evidence_shows_counters_series_and_the_flamegra
         "CPU profile:",
         "flamegraph:",
         "where the CPU was",
+        "the slowest requests",
     ] {
         assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
     }

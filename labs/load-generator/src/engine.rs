@@ -34,7 +34,7 @@ use rand::SeedableRng;
 use crate::connection::{self, Connection, SendError};
 use crate::pacer::{self, Pacer};
 use crate::plan::{drain_deadline, global_index, LoadError, Plan};
-use crate::recorder::{micros, Outcome, Recorder, Transfer, LATE_AFTER};
+use crate::recorder::{micros, Outcome, Recorder, SlowRequest, Transfer, LATE_AFTER};
 use crate::report::{self, LoadReport, ThreadUsage};
 use crate::schedule::{Mode, Schedule};
 
@@ -277,6 +277,9 @@ async fn open_loop(w: &mut Worker, k: usize, next: &Cell<u64>, schedule: &Schedu
             woke
         };
         let (name, outcome, sent, done, transfer) = w.exchange(seq, deadline).await;
+        if steady {
+            w.note_if_slow(name, outcome, done - start, done - t0);
+        }
         let mut rec = w.recorder.borrow_mut();
         rec.tick(done - t0);
         if steady {
@@ -300,6 +303,9 @@ async fn closed_loop(w: &mut Worker, k: usize, next: &Cell<u64>, warmup: Duratio
         next.set(local + 1);
         let seq = global_index(local, w.plan.threads, k);
         let (name, outcome, sent, done, transfer) = w.exchange(seq, deadline).await;
+        if now >= window_start {
+            w.note_if_slow(name, outcome, done - now, done - t0);
+        }
         {
             let mut rec = w.recorder.borrow_mut();
             rec.tick(done - t0);
@@ -409,6 +415,27 @@ impl Worker {
         self.scratch = scratch;
         self.plan.progress.fetch_add(1, Ordering::Relaxed);
         (name, outcome, Some(sent), Instant::now(), transfer)
+    }
+
+    /// Keeps the request just exchanged among the slowest when it is one: its method and path (the rendered one for
+    /// a templated path, still in `self.path`) are copied only then.
+    fn note_if_slow(&self, name: usize, outcome: Outcome, latency: Duration, at: Duration) {
+        if !self.recorder.borrow().is_among_slowest(latency) {
+            return;
+        }
+        let spec = &self.plan.requests[name];
+        let path = if self.serialized[name].is_some() {
+            spec.path.source()
+        } else {
+            self.path.as_str()
+        };
+        self.recorder.borrow_mut().keep_slow(SlowRequest {
+            latency_us: micros(latency),
+            name: spec.name.clone(),
+            request: format!("{} {path}", spec.method),
+            outcome: outcome.label(),
+            at_ms: at.as_millis() as u64,
+        });
     }
 
     /// Renders request kind `name`'s templated path for request `seq` and serialises it into `scratch`.

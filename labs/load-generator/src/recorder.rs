@@ -74,6 +74,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The status code, or `connect`, `timeout`, `io`.
+    pub fn label(self) -> String {
+        self.key()
+    }
+
     fn key(self) -> String {
         match self {
             Outcome::Status(s) => s.to_string(),
@@ -117,6 +122,8 @@ pub struct Recorder {
     pub bytes_sent: u64,
     /// Response bytes read (heads and bodies as they came over the wire), in the measured window.
     pub bytes_received: u64,
+    /// The [`SLOWEST_KEPT`] slowest requests of the measured window, slowest first.
+    pub slowest: Vec<SlowRequest>,
 }
 
 /// What one answered request moved, and how soon its answer began.
@@ -128,6 +135,25 @@ pub struct Transfer {
     pub sent: u64,
     /// Response bytes read.
     pub received: u64,
+}
+
+/// How many of the slowest requests a run keeps, with their paths.
+pub const SLOWEST_KEPT: usize = 10;
+
+/// One of the run's slowest requests: what an on-call engineer opens first (the histogram says how slow the tail
+/// is, these say *which* requests it is made of).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SlowRequest {
+    /// Its latency (as recorded: from the due time in the open model).
+    pub latency_us: u64,
+    /// The request's name in the scenario (its path template when there is one request).
+    pub name: String,
+    /// Method and path as sent.
+    pub request: String,
+    /// Status code, or `connect`, `timeout`, `io`.
+    pub outcome: String,
+    /// When it completed, in milliseconds from the start of the run (warm-up included).
+    pub at_ms: u64,
 }
 
 /// A send this far behind its due time counts as late.
@@ -150,6 +176,22 @@ impl Recorder {
             ttfb: new_histogram(),
             bytes_sent: 0,
             bytes_received: 0,
+            slowest: Vec::new(),
+        }
+    }
+
+    /// Whether a request this slow would be kept among the slowest: checked before describing it, so the common
+    /// request costs one comparison and no allocation.
+    pub fn is_among_slowest(&self, latency: Duration) -> bool {
+        self.slowest.len() < SLOWEST_KEPT || self.slowest.last().is_some_and(|s| micros(latency) > s.latency_us)
+    }
+
+    /// Keeps `slow` if it is among the slowest.
+    pub fn keep_slow(&mut self, slow: SlowRequest) {
+        let at = self.slowest.partition_point(|s| s.latency_us >= slow.latency_us);
+        if at < SLOWEST_KEPT {
+            self.slowest.insert(at, slow);
+            self.slowest.truncate(SLOWEST_KEPT);
         }
     }
 
@@ -228,6 +270,9 @@ impl Recorder {
         self.ttfb.add(&other.ttfb).expect("same bounds");
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
+        for slow in &other.slowest {
+            self.keep_slow(slow.clone());
+        }
         if let (Some(mine), Some(theirs)) = (&mut self.intervals, &other.intervals) {
             for (key, h) in theirs {
                 mine.entry(*key)
@@ -251,6 +296,31 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_slowest_requests_are_kept_slowest_first_across_threads() {
+        let slow = |us: u64| SlowRequest {
+            latency_us: us,
+            name: "/x".into(),
+            request: format!("GET /x/{us}"),
+            outcome: "200".into(),
+            at_ms: 0,
+        };
+        let (mut a, mut b) = (Recorder::new(1, false), Recorder::new(1, false));
+        for us in 1..=30 {
+            let r = if us % 2 == 0 { &mut a } else { &mut b };
+            if r.is_among_slowest(Duration::from_micros(us)) {
+                r.keep_slow(slow(us));
+            }
+        }
+        assert!(
+            !a.is_among_slowest(Duration::from_micros(1)),
+            "a full list refuses a fast one"
+        );
+        a.merge(&b);
+        let kept: Vec<u64> = a.slowest.iter().map(|s| s.latency_us).collect();
+        assert_eq!(kept, (21..=30).rev().collect::<Vec<_>>());
+    }
 
     #[test]
     fn merged_percentiles_are_exact_not_averaged() {

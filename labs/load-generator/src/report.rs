@@ -168,6 +168,9 @@ pub struct LoadReport {
     /// Throughput at the latency objective, when the plan had one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub goodput: Option<Goodput>,
+    /// The measured window's slowest requests, slowest first, with their paths (HTTP runs).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub slowest: Vec<crate::recorder::SlowRequest>,
     /// The generator's self-check.
     pub generator: GeneratorReport,
     /// Full latency histogram, for thresholds, merging and charts (not serialised).
@@ -400,6 +403,7 @@ pub(crate) fn assemble(
             requests: rec.within_slo,
             rps: rec.within_slo as f64 / window.as_secs_f64().max(1e-9),
         }),
+        slowest: rec.slowest.clone(),
         generator: GeneratorReport {
             threads: plan.threads,
             cpu_seconds: cpu.map_or(0.0, |c| c.as_secs_f64()),
@@ -523,6 +527,20 @@ impl LoadReport {
                 human_us(self.ttfb_us.p50),
                 self.ttfb_us.p95.map_or("–".into(), human_us),
                 human_us(self.ttfb_us.p99)
+            ));
+        }
+        if let Some(slowest) = self.slowest.first() {
+            lines.push(format!(
+                "slowest: {} {} → {} at {:.1}s{}",
+                human_us(slowest.latency_us),
+                slowest.request,
+                slowest.outcome,
+                slowest.at_ms as f64 / 1000.0,
+                if self.slowest.len() > 1 {
+                    format!(" (the {} slowest are in the JSON report)", self.slowest.len())
+                } else {
+                    String::new()
+                }
             ));
         }
         let g = &self.generator;

@@ -210,6 +210,30 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
         us(load.latency_us.p999),
         us(load.latency_us.max)
     ));
+    if load.by_name.len() > 1 {
+        for (name, named) in &load.by_name {
+            lines.push(format!(
+                "  {name}: {} requests, {} failed, p50 {}  p99 {}  max {}",
+                named.requests,
+                named.errors,
+                us(named.latency_us.p50),
+                us(named.latency_us.p99),
+                us(named.latency_us.max)
+            ));
+        }
+    }
+    if !load.slowest.is_empty() {
+        lines.push("the slowest requests (what the tail is made of):".into());
+        for slow in load.slowest.iter().take(5) {
+            lines.push(format!(
+                "  {:>9}  {}  → {}  at {:.1} s",
+                us(slow.latency_us),
+                slow.request,
+                slow.outcome,
+                slow.at_ms as f64 / 1000.0
+            ));
+        }
+    }
     lines.push(format!(
         "server: {:.2} s of CPU, {:.0} µs of CPU per request, peak memory {}",
         v.server.cpu_seconds,
