@@ -51,7 +51,7 @@ pub fn render(room: &Room) -> String {
             &s.machine.cpus.to_string(),
             &describe(&s.machine),
         ]);
-        for (id, q) in &s.quiz {
+        for (id, q) in &s.progress.quiz {
             row([
                 "quiz",
                 who,
@@ -61,7 +61,7 @@ pub fn render(room: &Room) -> String {
                 &q.missed.join("; "),
             ]);
         }
-        for (key, e) in &s.exercises {
+        for (key, e) in &s.progress.exercises {
             let gates = if e.solved && !e.best_gates.is_empty() {
                 &e.best_gates[..]
             } else {
@@ -92,7 +92,7 @@ pub fn render(room: &Room) -> String {
                 ]);
             }
         }
-        for (key, d) in &s.incidents {
+        for (key, d) in &s.progress.incidents {
             let steps: Vec<&str> = [(d.started, "started"), (d.diagnosed, "diagnosed")]
                 .into_iter()
                 .filter_map(|(done, step)| done.then_some(step))
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn every_row_has_six_fields_and_parses_back() {
         let mut room = crate::summary::tests::room();
-        room.learners[0].submission.quiz.insert(
+        room.learners[0].submission.progress.quiz.insert(
             "q-odd".into(),
             crate::summary::tests::quiz("t", false, &["a, \"quoted\"\nthing"]),
         );

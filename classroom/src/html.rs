@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use lab_harness::lessons::round;
 use lab_harness::report::html::esc;
 
 use crate::summary::{LessonSpread, Summary};
@@ -197,16 +198,6 @@ fn lessons(page: &mut String, summary: &Summary) {
     page.push_str("</table>");
     if summary.lessons.is_empty() {
         page.push_str("<p class=\"muted\">No lab runs submitted yet.</p>");
-    }
-}
-
-fn round(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
     }
 }
 

@@ -14,14 +14,12 @@
 //! - **Versioned**: `schema` is read before anything else, so a file from a newer workbench gets a message saying
 //!   to update, not a confusing "missing field".
 
-use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use lab_harness::machine::Machine;
 use lab_harness::RunReport;
-use learner::progress::{ExerciseProgress, IncidentProgress, Progress, QuizRecord};
+use learner::progress::Progress;
 use serde::{Deserialize, Serialize};
 
 /// Version of the submission layout; bumped on any incompatible change. Files with a larger number are refused
@@ -43,15 +41,10 @@ pub struct Submission {
     pub workbench_version: String,
     /// Where the learner's numbers were measured.
     pub machine: Machine,
-    /// By `<lab>/<exercise>`: solved, hints, the last check and the best solving check's gates.
-    #[serde(default)]
-    pub exercises: BTreeMap<String, ExerciseProgress>,
-    /// By question id: the latest grade and what it missed.
-    #[serde(default)]
-    pub quiz: BTreeMap<String, QuizRecord>,
-    /// By `incidents/<drill>`.
-    #[serde(default)]
-    pub incidents: BTreeMap<String, IncidentProgress>,
+    /// The learner's progress file as it was: exercises (solved, hints, the last check and the best solving
+    /// check's gates), quiz grades with what each answer missed, incident drills.
+    #[serde(flatten)]
+    pub progress: Progress,
     /// The newest run report of each lab the learner ran (the JSON contract of DESIGN.md).
     #[serde(default)]
     pub reports: Vec<RunReport>,
@@ -171,41 +164,43 @@ pub fn file_stem(name: &str) -> String {
     stem.trim_end_matches('-').to_string()
 }
 
-/// The newest report of every lab under `reports_dir` (one folder per lab) that judged all its lessons, by lab
-/// name. Reports that cannot be read (an older layout, a half-written file) are passed over.
-pub fn newest_reports(reports_dir: &Path) -> Vec<RunReport> {
-    let mut labs: Vec<PathBuf> = std::fs::read_dir(reports_dir)
+/// The newest report of every lab the learner ran (one folder per lab under the reports folder) that judged all
+/// its lessons, by lab name; the newest of any kind when none did. Unreadable reports are passed over.
+pub fn newest_reports(root: &Path) -> Vec<RunReport> {
+    let mut labs: Vec<String> = std::fs::read_dir(lab_harness::report::reports_dir(root))
         .into_iter()
         .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     labs.sort();
     labs.iter()
         .filter_map(|lab| {
-            let mut runs: Vec<PathBuf> = std::fs::read_dir(lab)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect();
-            runs.sort_by(|a, b| b.cmp(a));
-            let mut readable = runs
-                .iter()
-                .filter_map(|path| serde_json::from_slice::<RunReport>(&std::fs::read(path).ok()?).ok());
             // A run of one variant (`--variant x`) judges no lesson: the room compares lessons, so the newest run
-            // that judged them all is the one to send; only when there is none, the newest run.
-            let newest = readable.next()?;
+            // that judged them all is the one to send.
+            let mut runs = lab_harness::report::saved_reports(root, lab).map(|(_, report)| report);
+            let newest = runs.next()?;
             if judged_every_lesson(&newest) {
                 return Some(newest);
             }
-            Some(readable.find(judged_every_lesson).unwrap_or(newest))
+            Some(runs.find(judged_every_lesson).unwrap_or(newest))
         })
         .collect()
 }
 
 fn judged_every_lesson(report: &RunReport) -> bool {
     !report.lessons.is_empty() && report.lessons.iter().all(|l| l.observed_ratio.is_some())
+}
+
+impl From<learner::atomic::WriteError> for SubmitError {
+    fn from(e: learner::atomic::WriteError) -> Self {
+        SubmitError::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 impl Submission {
@@ -218,9 +213,7 @@ impl Submission {
             submitted_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             workbench_version: version.to_string(),
             machine: Machine::this(),
-            exercises: progress.exercises,
-            quiz: progress.quiz,
-            incidents: progress.incidents,
+            progress,
             reports,
         }
     }
@@ -284,42 +277,24 @@ impl Submission {
                 }
             }
         }
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| SubmitError::Io { action, path, source }
-        };
         let text = serde_json::to_string_pretty(self).expect("a submission is plain data") + "\n";
-        let temp = dir.join(format!(".{stem}.json.tmp-{}", std::process::id()));
-        let write = || {
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&temp);
-            return Err(io("writing", &temp)(e));
-        }
-        std::fs::rename(&temp, &path).map_err(io("replacing", &path))?;
+        learner::atomic::write(&path, text.as_bytes()).map_err(SubmitError::from)?;
         Ok(path)
     }
 }
 
-/// Saves the identity beside the progress file, atomically (temporary file, rename).
+/// Saves the identity beside the progress file, atomically.
 pub fn save_identity(progress_path: &Path, identity: &Identity) -> Result<(), SubmitError> {
     let path = identity_path(progress_path);
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SubmitError::Io { action, path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
-    let temp = dir.join(format!(".submission.toml.tmp-{}", std::process::id()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| SubmitError::Io {
+            action: "creating",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
     let text = toml::to_string(identity).expect("an identity is two strings");
-    std::fs::write(&temp, text).map_err(io("writing", &temp))?;
-    std::fs::rename(&temp, &path).map_err(io("replacing", &path))
+    Ok(learner::atomic::write(&path, text.as_bytes())?)
 }
 
 /// `2 cores, Intel(R) Xeon(R) …, linux`.
@@ -330,6 +305,7 @@ pub fn describe(machine: &Machine) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use learner::progress::QuizRecord;
 
     fn submission(name: &str, id: &str) -> Submission {
         let identity = Identity {
@@ -353,7 +329,7 @@ mod tests {
         let first = submission("Sam", "aaaa");
         let path = first.write(dir.path()).unwrap();
         let mut again = submission("Sam", "aaaa");
-        again.quiz.insert(
+        again.progress.quiz.insert(
             "caching-1".into(),
             QuizRecord {
                 topic: "caching".into(),
@@ -367,7 +343,7 @@ mod tests {
             },
         );
         assert_eq!(again.write(dir.path()).unwrap(), path);
-        assert_eq!(Submission::read(&path).unwrap().quiz.len(), 1, "replaced");
+        assert_eq!(Submission::read(&path).unwrap().progress.quiz.len(), 1, "replaced");
 
         let other = submission("sam", "bbbb");
         let refused = other.write(dir.path()).unwrap_err().to_string();

@@ -232,13 +232,13 @@ impl Summary {
                     machine: describe(&s.machine),
                     cpus: s.machine.cpus,
                     submitted_at: s.submitted_at.clone(),
-                    exercises_solved: s.exercises.values().filter(|e| e.solved).count(),
-                    exercises_total: catalogue.exercises.len().max(s.exercises.len()),
-                    quiz_passed: s.quiz.values().filter(|q| q.passed).count(),
-                    quiz_answered: s.quiz.len(),
-                    drills_fixed: s.incidents.values().filter(|d| d.fixed).count(),
-                    drills_total: catalogue.drills.len().max(s.incidents.len()),
-                    drills_diagnosed: s.incidents.values().filter(|d| d.diagnosed).count(),
+                    exercises_solved: s.progress.exercises.values().filter(|e| e.solved).count(),
+                    exercises_total: catalogue.exercises.len().max(s.progress.exercises.len()),
+                    quiz_passed: s.progress.quiz.values().filter(|q| q.passed).count(),
+                    quiz_answered: s.progress.quiz.len(),
+                    drills_fixed: s.progress.incidents.values().filter(|d| d.fixed).count(),
+                    drills_total: catalogue.drills.len().max(s.progress.incidents.len()),
+                    drills_diagnosed: s.progress.incidents.values().filter(|d| d.diagnosed).count(),
                     labs_run: s.reports.len(),
                 }
             })
@@ -270,7 +270,7 @@ fn questions(room: &Room, catalogue: &Catalogue) -> Vec<QuestionRow> {
     }
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for learner in &room.learners {
-        for (id, record) in &learner.submission.quiz {
+        for (id, record) in &learner.submission.progress.quiz {
             let tally = tallies.entry(id.clone()).or_default();
             tally.topic = record.topic.clone();
             tally.answered += 1;
@@ -320,7 +320,7 @@ fn leaderboards(room: &Room) -> Vec<Leaderboard> {
     let mut boards: BTreeMap<String, Leaderboard> = BTreeMap::new();
     for learner in &room.learners {
         let s = &learner.submission;
-        for (exercise, progress) in &s.exercises {
+        for (exercise, progress) in &s.progress.exercises {
             let gates: &[GateRecord] = if progress.solved && !progress.best_gates.is_empty() {
                 &progress.best_gates
             } else {
@@ -435,11 +435,12 @@ pub(crate) mod tests {
                 name: name.into(),
             };
             let mut s = Submission::gather(&identity, Default::default(), vec![], "0.1.0");
-            s.quiz
+            s.progress
+                .quiz
                 .insert("caching-1".into(), quiz("caching", passed, &["invalidation"]));
-            s.quiz.insert("caching-2".into(), quiz("caching", true, &[]));
+            s.progress.quiz.insert("caching-2".into(), quiz("caching", true, &[]));
             let solved = ratio <= 1.5;
-            s.exercises.insert(
+            s.progress.exercises.insert(
                 "caching/single-flight".into(),
                 ExerciseProgress {
                     solved,

@@ -8,7 +8,9 @@
 //! | [`progress`] | the progress file: exercises solved, hints shown, quiz grades — written atomically |
 //! | [`exercises`] | finding an exercise by `<lab>[/<exercise>]`, the next unsolved one, its task and paths |
 //! | [`outcome`] | what one `cargo xtask check` found: the grader's tests read from libtest, the gate, the record |
+//! | [`atomic`] | writing a file so a reader or a crash sees the old contents or the new, never half |
 
+pub mod atomic;
 pub mod exercises;
 pub mod outcome;
 pub mod progress;

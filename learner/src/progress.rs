@@ -7,7 +7,6 @@
 //! learner, and must never be silently overwritten either.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -185,30 +184,23 @@ pub fn load(path: &Path) -> Progress {
     }
 }
 
-/// Writes progress atomically: temp file in the same folder, fsync, rename.
+/// Writes progress atomically (see [`crate::atomic`]), creating its folder if needed.
 pub fn save(path: &Path, progress: &Progress) -> Result<(), SaveError> {
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SaveError::Io { action, path, source }
-    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+    std::fs::create_dir_all(dir).map_err(|source| SaveError::Io {
+        action: "creating",
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let text = toml::to_string_pretty(progress)?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("progress"),
-        std::process::id()
-    ));
-    let write = || {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    };
-    write().map_err(io("writing", &temp))?;
-    std::fs::rename(&temp, path).map_err(io("replacing", path))
+    crate::atomic::write(path, text.as_bytes()).map_err(|e| SaveError::Io {
+        action: e.action,
+        path: e.path,
+        source: e.source,
+    })
 }
 
 #[cfg(test)]

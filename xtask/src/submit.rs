@@ -31,22 +31,22 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         other => UsageError(other.to_string()).into(),
     };
     let identity = submission::identity(&progress_path, args.name.as_deref()).map_err(usage)?;
-    let reports = submission::newest_reports(&lab_harness::report::reports_dir(&root));
+    let reports = submission::newest_reports(&root);
     let learner = progress::load(&progress_path);
     let submission = Submission::gather(&identity, learner, reports, env!("CARGO_PKG_VERSION"));
     let path = submission.write(&args.dir).map_err(usage)?;
     submission::save_identity(&progress_path, &identity).map_err(usage)?;
 
-    let solved = submission.exercises.values().filter(|e| e.solved).count();
-    let passed = submission.quiz.values().filter(|q| q.passed).count();
+    let solved = submission.progress.exercises.values().filter(|e| e.solved).count();
+    let passed = submission.progress.quiz.values().filter(|q| q.passed).count();
     let labs: Vec<&str> = submission.reports.iter().map(|r| r.lab.as_str()).collect();
     println!(
         "submitted as {:?} to {}: {} exercises ({solved} solved), {} quiz answers ({passed} passed), {} drills, {}.",
         identity.name,
         path.display(),
-        submission.exercises.len(),
-        submission.quiz.len(),
-        submission.incidents.len(),
+        submission.progress.exercises.len(),
+        submission.progress.quiz.len(),
+        submission.progress.incidents.len(),
         if labs.is_empty() {
             "no lab reports yet (`cargo xtask lab <lab>` makes one)".to_string()
         } else {

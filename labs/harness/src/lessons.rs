@@ -96,7 +96,7 @@ impl Verdict {
 }
 
 /// A ratio or value with as many decimals as it deserves: `812`, `17.3`, `0.93`.
-pub(crate) fn round(x: f64) -> String {
+pub fn round(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}")
     } else if x >= 10.0 {
