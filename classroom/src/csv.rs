@@ -62,11 +62,7 @@ pub fn render(room: &Room) -> String {
             ]);
         }
         for (key, e) in &s.progress.exercises {
-            let gates = if e.solved && !e.best_gates.is_empty() {
-                &e.best_gates[..]
-            } else {
-                e.last_check.as_ref().map_or(&[][..], |c| &c.gates[..])
-            };
+            let gates = e.ranked_gates();
             let (value, detail) = gates.first().map_or((String::new(), String::new()), |g| {
                 (
                     g.observed_ratio.map(number).unwrap_or_default(),

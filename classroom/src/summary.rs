@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 
-use learner::progress::GateRecord;
 use serde::Serialize;
 
 use crate::room::Room;
@@ -321,11 +320,7 @@ fn leaderboards(room: &Room) -> Vec<Leaderboard> {
     for learner in &room.learners {
         let s = &learner.submission;
         for (exercise, progress) in &s.progress.exercises {
-            let gates: &[GateRecord] = if progress.solved && !progress.best_gates.is_empty() {
-                &progress.best_gates
-            } else {
-                progress.last_check.as_ref().map_or(&[], |c| &c.gates)
-            };
+            let gates = progress.ranked_gates();
             let first = gates.first();
             let board = boards.entry(exercise.clone()).or_insert_with(|| Leaderboard {
                 exercise: exercise.clone(),
@@ -402,7 +397,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::room::Learner;
     use crate::submission::{Identity, Submission};
-    use learner::progress::{ExerciseProgress, LastCheck, QuizRecord};
+    use learner::progress::{ExerciseProgress, GateRecord, LastCheck, QuizRecord};
 
     pub(crate) fn quiz(topic: &str, passed: bool, missed: &[&str]) -> QuizRecord {
         QuizRecord {

@@ -90,6 +90,18 @@ pub struct ExerciseProgress {
     pub best_gates: Vec<GateRecord>,
 }
 
+impl ExerciseProgress {
+    /// The gates a leaderboard ranks this learner by: the best solving check's once solved, else the last check's
+    /// (empty when the gate never ran).
+    pub fn ranked_gates(&self) -> &[GateRecord] {
+        if self.solved && !self.best_gates.is_empty() {
+            &self.best_gates
+        } else {
+            self.last_check.as_ref().map_or(&[], |c| &c.gates)
+        }
+    }
+}
+
 /// One performance gate as a check measured it: the learner's variant against the reference, in the same run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateRecord {

@@ -149,11 +149,7 @@ fn table(header: &[&str]) -> comfy_table::Table {
 }
 
 fn ratio(x: f64) -> String {
-    if x >= 10.0 {
-        format!("{x:.1}×")
-    } else {
-        format!("{x:.2}×")
-    }
+    format!("{}×", lab_harness::lessons::round(x))
 }
 
 fn print_tables(summary: &Summary) {
