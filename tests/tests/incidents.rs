@@ -66,6 +66,7 @@ fn list_hint_answer_and_solution_follow_the_learner_and_keep_progress() {
         "db-degradation",
         "flash-sale",
         "canary",
+        "chat-rooms",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }

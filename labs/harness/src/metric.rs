@@ -31,6 +31,12 @@ pub const METRICS: &[&str] = &[
     "server.rss_peak_bytes",
     "server.cpu_seconds",
     "server.cpu_us_per_request",
+    "websocket.opened",
+    "websocket.closed_early",
+    "websocket.lost",
+    "websocket.receipts",
+    "websocket.delivery_us.p50",
+    "websocket.delivery_us.p99",
 ];
 
 /// What a lesson may read of a sampled series (`timeline.series.NAME.FIELD`).

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
+use lab_load_generator::websocket::WsPlan;
 use lab_load_generator::{Mode, Plan, Target};
 
 use crate::error::{within, Context, RunError};
@@ -226,7 +227,8 @@ pub fn plan_for(
 ) -> Result<Plan, RunError> {
     let duration = options.duration.unwrap_or(profile.duration);
     let mode = match variant.mode.unwrap_or(profile.mode) {
-        ModeKind::FixedRate => {
+        // A WebSocket run's messages keep a fixed-rate schedule too (its plan is [`websocket_plan`]'s).
+        ModeKind::FixedRate | ModeKind::WebSocket => {
             // A closed profile has no rate; a variant switching to fixed-rate then needs one from the command line.
             let rate = options.rate.or(variant.rate).or(profile.rate).unwrap_or(1000.0);
             Mode::fixed_rate(rate, profile.warmup, profile.ramp, duration)
@@ -256,6 +258,30 @@ pub fn plan_for(
     Ok(plan)
 }
 
+/// The WebSocket run of a `mode = "websocket"` profile, from the same overrides as [`plan_for`]; `None` for HTTP.
+pub fn websocket_plan(plan: &Plan, variant: &VariantSpec, profile: &Profile) -> Option<WsPlan> {
+    if variant.mode.unwrap_or(profile.mode) != ModeKind::WebSocket {
+        return None;
+    }
+    let Mode::FixedRate { phases } = &plan.mode else {
+        return None;
+    };
+    let mut target = plan.target.clone();
+    target.path = plan
+        .requests
+        .first()
+        .map_or_else(|| "/".into(), |r| r.path.source().to_string());
+    Some(WsPlan {
+        target,
+        connections: plan.connections,
+        hold: phases.iter().map(|p| p.duration).sum(),
+        rate: phases.last().map(|p| p.to_rps),
+        message_size: profile.message_size,
+        timeout: plan.timeout,
+        pacing: lab_load_generator::pacer::DEFAULT_PACING,
+    })
+}
+
 /// What a variant's `during` actions need: the binaries' folder and the placeholders' values.
 struct During<'a> {
     binary: &'a Path,
@@ -273,6 +299,7 @@ fn measure(
 ) -> Result<VariantResult, RunError> {
     let target = Target::parse(&format!("http://{}/", server.addr), false).context("the server's address")?;
     let plan = plan_for(target, variant, profile, options)?;
+    let websocket = websocket_plan(&plan, variant, profile);
     let length = match &plan.mode {
         Mode::FixedRate { phases } => phases.iter().map(|p| p.duration).sum(),
         Mode::Closed { warmup, duration } => *warmup + *duration,
@@ -297,7 +324,10 @@ fn measure(
         let actions = (!variant.during.is_empty()).then(|| {
             scope.spawn(|| crate::during::run_actions(&variant.during, during.binary, &during.placeholders, began))
         });
-        let running = scope.spawn(|| lab_load_generator::run(&plan));
+        let running = scope.spawn(|| match &websocket {
+            Some(ws) => lab_load_generator::websocket::run(ws).map(|r| (r.as_load_report(), Some(r))),
+            None => lab_load_generator::run(&plan).map(|load| (load, None)),
+        });
         while !running.is_finished() {
             on_event(Event::Loading {
                 variant: &variant.name,
@@ -322,7 +352,12 @@ fn measure(
         (load, timeline, actions, used, cpu_profile)
     });
     let ended = SystemTime::now();
-    let load = load.context("the load generator")?;
+    let (load, websocket) = load.context("the load generator")?;
+    // What one message (WebSocket) or one request cost the server.
+    let completed = match &websocket {
+        Some(ws) => ws.sent,
+        None => plan.progress.load(Ordering::Relaxed),
+    };
     let cpu_seconds = cpu_after - cpu_before;
     let stats = match crate::probe::stats(server.addr) {
         Ok(stats) => stats,
@@ -370,8 +405,9 @@ fn measure(
         server: ServerSample {
             rss_peak_bytes,
             cpu_seconds,
-            cpu_us_per_request: cpu_seconds * 1e6 / plan.progress.load(Ordering::Relaxed).max(1) as f64,
+            cpu_us_per_request: cpu_seconds * 1e6 / completed.max(1) as f64,
         },
+        websocket,
         counters: stats.counters,
         notes: stats.notes,
         timeline,

@@ -17,6 +17,7 @@
 //! | `db-degradation` | `GET /customers/{customer}/orders` | the history query has no index: it scans 400,000 orders per page | the plan in `/stats` (`SCAN orders`), 1.2 million SQLite steps per 20 rows |
 //! | `flash-sale` | `GET /product/{id}` | a cache read as get-then-insert: every miss during a rebuild sends its own query | catalogue queries per expiry (~20, not 1), queries waiting for a connection |
 //! | `canary` | `GET /checkout/{cart}` | a canary build failing 3 carts in 10 keeps a tenth of the traffic, unwatched | 3% of checkouts fail, all of them the canary's (`canary_errors`) |
+//! | `chat-rooms` | `GET /chat` (WebSocket) | every member keeps its own copy of the room's history, every message wrapped once per member | memory that grows with connections, not traffic (`heap_bytes` per connection), envelopes = members × messages |
 //! | `five-services` | `GET /account/{user}` | five services called one after another, no deadline, any failure fails the page | the page's p50 ≈ the sum of its calls (826 ms), 1 page in 5 a 502, the CPU idle |
 //!
 //! | module | what it holds |
@@ -25,8 +26,12 @@
 //! | [`server`] | `app(variant)`: the routes, dispatching to the variant's code, and `/stats` |
 //! | [`drills`] | each drill's broken and fixed code |
 //! | [`downstream`] | the five services the account page calls: real HTTP servers on their own thread |
+//! | [`chat`] | the chat rooms' WebSocket endpoint: handshake, one task per connection, writes |
+//! | [`heap`] | the counting allocator behind `heap_bytes` in `/stats` |
 
+pub mod chat;
 pub mod cli;
 pub mod downstream;
 pub mod drills;
+pub mod heap;
 pub mod server;

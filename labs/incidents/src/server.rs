@@ -47,6 +47,10 @@ pub struct AppState {
     orders_db: tokio::sync::OnceCell<Arc<OrdersDb>>,
     product_pages: ProductPages,
     rollout: Rollout,
+    /// The chat rooms (drill chat-rooms), the next room for a connection that names none, and the socket counters.
+    pub(crate) chat: crate::chat::Rooms,
+    pub(crate) chat_next: AtomicU64,
+    pub(crate) chat_counters: crate::chat::ChatCounters,
 }
 
 /// The checkout rollout of the variant being served (drill canary).
@@ -141,6 +145,9 @@ pub fn app(variant: Variant) -> Router {
             Variant::Fixed => Rollout::Fixed(canary::fixed::Rollout::new()),
             Variant::Yours => Rollout::Yours(exercise_incidents::canary::Rollout::new()),
         },
+        chat: crate::chat::Rooms::new(variant),
+        chat_next: AtomicU64::new(0),
+        chat_counters: crate::chat::ChatCounters::default(),
     });
     Router::new()
         .route("/signup/validate", get(validate))
@@ -154,6 +161,7 @@ pub fn app(variant: Variant) -> Router {
         .route("/customers/{customer}/orders", get(order_history))
         .route("/product/{id}", get(product))
         .route("/checkout/{cart}", get(checkout))
+        .route("/chat", get(crate::chat::chat))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats))
         .with_state(state)
@@ -383,6 +391,11 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
             stats.insert("query_plan".into(), plan.replace('\n', "; ").into());
         }
     }
+    for (name, value) in state.chat_counters.read() {
+        stats.insert(name.into(), value.into());
+    }
+    stats.insert("heap_bytes".into(), crate::heap::current_bytes().into());
+    stats.insert("heap_peak_bytes".into(), crate::heap::peak_bytes().into());
     let (lag_p99, lag_max) = lab_kit::telemetry().lag().p99_and_max();
     stats.insert("loop_lag_p99_us".into(), lag_p99.into());
     stats.insert("loop_lag_max_us".into(), lag_max.into());

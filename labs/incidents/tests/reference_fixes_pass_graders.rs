@@ -38,6 +38,10 @@ mod flash_grader;
 #[macro_use]
 mod canary_grader;
 
+#[path = "../exercise/tests/grader/chat_rooms.rs"]
+#[macro_use]
+mod grader;
+
 mod regex_per_request {
     grade_regex_per_request!(lab_incidents::drills::regex_per_request::fixed);
 }
@@ -72,4 +76,12 @@ mod flash_sale {
 
 mod canary {
     grade_canary!(lab_incidents::drills::canary::fixed);
+}
+
+mod chat_rooms {
+    // lab-incidents counts its heap (`lab_incidents::heap`): the grader reads that allocator.
+    grade_chat_rooms!(
+        lab_incidents::drills::chat_rooms::fixed,
+        lab_incidents::heap::current_bytes
+    );
 }

@@ -272,6 +272,98 @@ fn the_shipped_rollout_keeps_sending_the_failing_canary_its_share_the_fix_rolls_
     }
 }
 
+/// A WebSocket client of `/chat{query}` on `addr`: every text frame it receives is sent on the channel returned.
+async fn chat_member(
+    addr: SocketAddr,
+    query: &str,
+) -> (
+    futures_util::stream::SplitSink<
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        tokio_tungstenite::tungstenite::Message,
+    >,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use futures_util::StreamExt;
+    let (socket, response) = tokio_tungstenite::connect_async(format!("ws://{addr}/chat{query}"))
+        .await
+        .expect("the chat endpoint takes a WebSocket");
+    assert_eq!(response.status(), 101);
+    let (sink, mut stream) = socket.split();
+    let (frames, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = stream.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                let _ = frames.send(text.to_string());
+            }
+        }
+    });
+    (sink, received)
+}
+
+/// The next `n` frames a member receives, waiting at most 10 s for them.
+async fn next_frames(received: &mut tokio::sync::mpsc::UnboundedReceiver<String>, n: usize) -> Vec<String> {
+    let mut frames = Vec::new();
+    while frames.len() < n {
+        match tokio::time::timeout(Duration::from_secs(10), received.recv()).await {
+            Ok(Some(frame)) => frames.push(frame),
+            _ => panic!("{} of {n} frames arrived: {frames:?}", frames.len()),
+        }
+    }
+    frames
+}
+
+#[test]
+fn chat_members_get_the_backlog_and_their_room_s_messages_and_the_shipped_rooms_wrap_each_one_per_member() {
+    use futures_util::SinkExt;
+    for (variant, envelopes) in [("broken", 6), ("fixed", 2)] {
+        let server = server(variant);
+        let addr = server.addr;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut ada, mut to_ada) = chat_member(addr, "?room=7").await;
+            let (_ben, mut to_ben) = chat_member(addr, "?room=7").await;
+            let (_cy, mut to_cy) = chat_member(addr, "?room=8").await;
+            for frames in [&mut to_ada, &mut to_ben, &mut to_cy] {
+                let backlog = next_frames(frames, exercise_incidents::support::JOIN_BACKLOG).await;
+                assert!(
+                    backlog.iter().all(|f| f.contains("of the room's history")),
+                    "{backlog:?}"
+                );
+            }
+            ada.send(tokio_tungstenite::tungstenite::Message::text(
+                r#"{"seq":1,"sent_ns":5}"#,
+            ))
+            .await
+            .unwrap();
+            ada.send(tokio_tungstenite::tungstenite::Message::text("second"))
+                .await
+                .unwrap();
+            for frames in [&mut to_ada, &mut to_ben] {
+                let got = next_frames(frames, 2).await;
+                assert!(got[0].starts_with(r#"{"room":7,"from":"#), "{got:?}");
+                assert!(got[0].contains(r#""text":"{\"seq\":1,\"sent_ns\":5}"}"#), "{got:?}");
+                assert!(got[1].ends_with(r#""text":"second"}"#), "{got:?}");
+            }
+            assert!(to_cy.try_recv().is_err(), "room 8 hears nothing of room 7");
+        });
+        let stats = server.stats();
+        assert_eq!(stats["chat_connections_max"], 3, "{variant}: {stats}");
+        assert_eq!(stats["chat_posts"], 2, "{variant}: {stats}");
+        assert_eq!(stats["chat_history_loads"], 2, "{variant}: one per room: {stats}");
+        // Two messages to a room of two: wrapped once per member and once more for the room as shipped (3 each),
+        // once each when fixed.
+        assert_eq!(stats["chat_envelopes"], envelopes, "{variant}: {stats}");
+        assert!(stats["heap_bytes"].as_u64().unwrap() > 0, "{stats}");
+        drop(runtime);
+        assert_eq!(server.get("/chat").0, 400, "a plain GET is not a handshake");
+        assert_eq!(server.get("/chat?room=seven").0, 400);
+        server.terminate();
+    }
+}
+
 /// Sends sign-up checks one after another for `length`, on its own thread.
 fn keep_busy(addr: SocketAddr, length: Duration) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {

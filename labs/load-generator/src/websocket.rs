@@ -5,8 +5,9 @@
 //! (at most [`CONNECT_CONCURRENCY`] handshakes at once, so the server's accept queue is not flooded), holds them
 //! for the hold time, and meanwhile sends `rate` messages a second spread over the connections in turn, on the
 //! open model's schedule ([`crate::pacer`]). Each message is a small JSON text,
-//! `{"seq":17,"sent_ns":123456789,"pad":"…"}`; whatever comes back on any connection and carries a `seq` and a
-//! `sent_ns` is a *receipt*, and its latency is now minus `sent_ns` — the generator's own clock at both ends, so
+//! `{"seq":17,"sent_ns":123456789,"pad":"…"}`, stamped with the time it was *due* on the schedule; whatever comes
+//! back on any connection and carries a `seq` and a `sent_ns` is a *receipt*, and its latency is now minus
+//! `sent_ns` — the generator's own clock at both ends, so
 //! an echo server, a broadcast (one message, many receipts) and a server that wraps the message in its own JSON are
 //! all measured the same way. A message no receipt came back for by the end of the grace period is *lost*.
 //!
@@ -17,6 +18,7 @@
 //! says which limit and how to raise it. (The server needs as many; the labs' servers raise theirs the same way.)
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
@@ -36,7 +38,7 @@ use crate::generator_thread::run_measured;
 use crate::pacer::Pacer;
 use crate::plan::LoadError;
 use crate::recorder::{micros, new_histogram};
-use crate::report::{generator_verdict, Percentiles};
+use crate::report::{generator_verdict, GeneratorReport, LoadReport, LoadSpec, Percentiles};
 use crate::schedule::{Phase, Schedule};
 use crate::target::Target;
 
@@ -305,8 +307,11 @@ async fn hold_and_send(plan: &WsPlan) -> std::io::Result<WsReport> {
             for j in 0..pacer.share() {
                 pacer.wait(j).await;
                 let now = Instant::now();
-                lag.saturating_record(micros(now.saturating_duration_since(t0 + schedule.due(j).0)));
-                let text = message(j, (now - t0).as_nanos() as u64, plan.message_size);
+                let due = schedule.due(j).0;
+                lag.saturating_record(micros(now.saturating_duration_since(t0 + due)));
+                // Stamped with when it was due, not when it left: a generator that fell behind must not hide the
+                // wait from the latency (coordinated omission), as in the HTTP open model.
+                let text = message(j, due.as_nanos() as u64, plan.message_size);
                 let open = sinks.len() as u64;
                 let sink = &mut sinks[(j % open) as usize];
                 // A connection that broke is skipped: its messages count as lost.
@@ -378,6 +383,62 @@ async fn open(
 }
 
 impl WsReport {
+    /// The run in the shape of an HTTP run's report, so a lab's table, lessons and objectives read a WebSocket run
+    /// the same way: a *request* is a message sent, its latency the delivery latency of its receipts, an *error* a
+    /// message nobody received (or a connection that could not open), the rate the messages' rate. What only a
+    /// WebSocket run has (receipts, connections held, closed early) stays in the [`WsReport`] beside it.
+    pub fn as_load_report(&self) -> LoadReport {
+        let mut outcomes = BTreeMap::new();
+        outcomes.insert("delivered".to_string(), self.delivered);
+        if self.lost > 0 {
+            outcomes.insert("lost".to_string(), self.lost);
+        }
+        if self.failed > 0 {
+            outcomes.insert("connection failed".to_string(), self.failed);
+        }
+        LoadReport {
+            load: LoadSpec {
+                mode: "websocket".into(),
+                target_rps: self.target_rate,
+                duration_s: self.hold_s,
+                connections: self.connections,
+                arrivals: None,
+            },
+            achieved_rps: self.sent as f64 / self.hold_s.max(1e-9),
+            requests: self.sent,
+            errors: self.lost + self.failed,
+            dropped: 0,
+            late: 0,
+            retried: 0,
+            latency_us: self.delivery_us,
+            service_us: self.delivery_us,
+            connect_us: self.connect_us,
+            connects: self.opened,
+            ttfb_us: Percentiles::default(),
+            bytes_sent: 0,
+            bytes_received: 0,
+            bytes_per_response: 0.0,
+            outcomes,
+            by_name: BTreeMap::new(),
+            throughput_per_s: Vec::new(),
+            latency_spectrum: Vec::new(),
+            goodput: None,
+            slowest: Vec::new(),
+            generator: GeneratorReport {
+                threads: 1,
+                cpu_seconds: self.cpu_seconds,
+                busiest_thread_load: self.busiest_thread_load,
+                send_lag_us: self.send_lag_us,
+                priority: String::new(),
+                valid: self.valid,
+                invalid_reasons: self.invalid_reasons.clone(),
+                notes: Vec::new(),
+            },
+            histogram: None,
+            intervals: Vec::new(),
+        }
+    }
+
     /// The result for people.
     pub fn summary(&self) -> String {
         use crate::report::human_us;
@@ -449,6 +510,49 @@ mod tests {
         assert_eq!(number_after(b"{\"sequence\":5}", b"seq"), None);
         // Smaller than the JSON itself: not padded, still whole.
         assert!(message(1, 2, 0).ends_with("\"pad\":\"\"}"));
+    }
+
+    #[test]
+    fn a_run_reads_as_an_http_run_with_a_message_for_a_request() {
+        let delivery = Percentiles {
+            p50: 900,
+            p90: 1_500,
+            p95: Some(2_000),
+            p99: 8_000,
+            p999: 11_000,
+            max: 13_000,
+        };
+        let report = WsReport {
+            connections: 100,
+            opened: 98,
+            failed: 2,
+            last_failure: Some("connect: refused".into()),
+            closed_early: 0,
+            connect_us: Percentiles::default(),
+            open_all_s: 0.5,
+            hold_s: 5.0,
+            target_rate: Some(200.0),
+            sent: 1_000,
+            delivered: 997,
+            lost: 3,
+            receipts: 97_000,
+            delivery_us: delivery,
+            fd_limit: 1_024,
+            cpu_seconds: 0.4,
+            busiest_thread_load: 0.08,
+            send_lag_us: Percentiles::default(),
+            valid: true,
+            invalid_reasons: Vec::new(),
+        };
+        let load = report.as_load_report();
+        assert_eq!(load.load.mode, "websocket");
+        assert_eq!((load.requests, load.errors, load.connects), (1_000, 5, 98));
+        assert_eq!(load.achieved_rps, 200.0);
+        assert_eq!(load.latency_us, delivery);
+        assert_eq!(load.outcomes["delivered"], 997);
+        assert_eq!(load.outcomes["lost"], 3);
+        assert_eq!(load.outcomes["connection failed"], 2);
+        assert!(load.generator.valid);
     }
 
     #[test]

@@ -109,6 +109,7 @@ fn human(result: &VariantResult, metric: &str, value: f64) -> String {
         Some(series) if metric.ends_with("slope_per_s") => format!("{} a second", series.human(value)),
         Some(series) => series.human(value),
         None if metric.contains("_us.") => format!("{:.2} ms", value / 1000.0),
+        None if metric.ends_with("_bytes") => format!("{:.1} MiB", value / 1048576.0),
         None => format!("{value:.2}"),
     }
 }
@@ -203,6 +204,14 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
         load.achieved_rps,
         load.load.target_rps.map_or("-".into(), |r| format!("{r}"))
     ));
+    if let Some(ws) = &v.websocket {
+        // A WebSocket run: a request above is a message, its latency the delivery to every member it went to.
+        lines.push(format!(
+            "websocket: {} of {} connections held ({} failed, {} closed early); {} receipts of {} messages, {} \
+             never delivered",
+            ws.opened, ws.connections, ws.failed, ws.closed_early, ws.receipts, ws.sent, ws.lost
+        ));
+    }
     lines.push(format!(
         "latency from the intended send time: p50 {}  p99 {}  p99.9 {}  max {}",
         us(load.latency_us.p50),

@@ -142,6 +142,10 @@ pub enum ModeKind {
     FixedRate,
     /// As fast as the connections go: capacity.
     Closed,
+    /// `connections` WebSockets opened and held for `duration`, `rate` messages a second sent over them, each
+    /// message's delivery latency measured at every receipt ([`lab_load_generator::websocket`]).
+    #[serde(rename = "websocket")]
+    WebSocket,
 }
 
 /// A load profile.
@@ -176,6 +180,8 @@ pub struct Profile {
     /// How long a request may take before it counts as a `timeout` error (`timeout = "1s"`; the generator's
     /// default, 10 s, otherwise).
     pub timeout: Option<Duration>,
+    /// Bytes in each message (mode `websocket`).
+    pub message_size: usize,
 }
 
 /// Which way is better for a metric.
@@ -375,6 +381,50 @@ at_least = 2.0
             let e = parse(&with(bad)).unwrap_err().to_string();
             assert!(e.starts_with("labs/demo/lab.toml:7:") && e.contains(says), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_websocket_profile_holds_connections_and_sends_messages_and_its_mistakes_name_their_line() {
+        let websocket = GOOD.replace(
+            "mode = \"fixed-rate\"\nrate = 100\nduration = \"2s\"\nwarmup = \"1s\"\nconnections = 4\npath = \"/item/{zipf:100}\"",
+            "mode = \"websocket\"\nrate = 200\nduration = \"5s\"\nconnections = 10000\npath = \"/chat\"\nmessage_size = 256",
+        );
+        let m = parse(&websocket).unwrap();
+        let quick = &m.profiles["quick"];
+        assert_eq!(
+            (quick.mode, quick.rate, quick.connections, quick.message_size),
+            (ModeKind::WebSocket, Some(200.0), 10000, 256)
+        );
+        let target = lab_load_generator::Target::parse("http://127.0.0.1:9/", false).unwrap();
+        let plan = crate::run::plan_for(target, &m.variants[0], quick, &crate::RunOptions::default()).unwrap();
+        let ws = crate::run::websocket_plan(&plan, &m.variants[0], quick).expect("a WebSocket run");
+        assert_eq!((ws.target.path.as_str(), ws.connections), ("/chat", 10000));
+        assert_eq!(
+            (ws.hold, ws.rate, ws.message_size),
+            (Duration::from_secs(5), Some(200.0), 256)
+        );
+        // An HTTP profile has no WebSocket run.
+        let http = parse(GOOD).unwrap();
+        let plan = crate::run::plan_for(
+            lab_load_generator::Target::parse("http://127.0.0.1:9/", false).unwrap(),
+            &http.variants[0],
+            &http.profiles["quick"],
+            &crate::RunOptions::default(),
+        )
+        .unwrap();
+        assert!(crate::run::websocket_plan(&plan, &http.variants[0], &http.profiles["quick"]).is_none());
+
+        for (from, to, says) in [
+            ("rate = 200\n", "", "needs a rate"),
+            ("message_size = 256", "warmup = \"1s\"", "no warmup"),
+            ("message_size = 256", "threads = 2", "one thread"),
+        ] {
+            let broken = websocket.replace(from, to);
+            let e = parse(&broken).unwrap_err();
+            assert!(e.message.contains(says) && e.line == 11, "{from}: {e}");
+        }
+        let e = parse(&GOOD.replace("path = \"/item", "message_size = 64\npath = \"/item")).unwrap_err();
+        assert!(e.message.contains("message_size is for mode \"websocket\""), "{e}");
     }
 
     #[test]

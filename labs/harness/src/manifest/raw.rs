@@ -105,6 +105,7 @@ pub(super) struct RawProfile {
     #[serde(default)]
     pub(super) new_connection: bool,
     pub(super) timeout: Option<String>,
+    pub(super) message_size: Option<usize>,
 }
 
 fn one() -> usize {

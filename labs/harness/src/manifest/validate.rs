@@ -216,6 +216,9 @@ fn baseline(source: &Source, raw: Option<Spanned<String>>, variants: &[VariantSp
     Ok(baseline)
 }
 
+/// A WebSocket profile's message size when it names none: a chat message with its envelope.
+const DEFAULT_MESSAGE_SIZE: usize = 128;
+
 /// `[profile.NAME]`: durations, a rate only in the open model, exactly one of `path` or `scenario`; `quick` needed.
 fn profiles(
     source: &Source,
@@ -250,7 +253,23 @@ fn profiles(
             (ModeKind::FixedRate, None) => return Err(fail("mode \"fixed-rate\" needs a rate".into())),
             (ModeKind::FixedRate, Some(r)) if r <= 0.0 => return Err(fail("rate must be positive".into())),
             (ModeKind::Closed, Some(_)) => return Err(fail("mode \"closed\" takes no rate".into())),
+            (ModeKind::WebSocket, None) => {
+                return Err(fail("mode \"websocket\" needs a rate (messages a second)".into()))
+            }
+            (ModeKind::WebSocket, Some(r)) if r <= 0.0 => return Err(fail("rate must be positive".into())),
             _ => {}
+        }
+        if p.message_size.is_some() && p.mode != ModeKind::WebSocket {
+            return Err(fail("message_size is for mode \"websocket\"".into()));
+        }
+        if p.mode == ModeKind::WebSocket
+            && (p.scenario.is_some() || p.threads != 1 || p.ramp.is_some() || p.warmup.is_some())
+        {
+            return Err(fail(
+                "mode \"websocket\" takes a `path` to connect to, one thread, no ramp and no warmup (opening the \
+                 connections is its warm-up)"
+                    .into(),
+            ));
         }
         if p.connections == 0 || p.threads == 0 || p.threads > p.connections {
             return Err(fail("need 1 <= threads <= connections".into()));
@@ -277,6 +296,7 @@ fn profiles(
             arrivals,
             new_connection: p.new_connection,
             timeout,
+            message_size: p.message_size.unwrap_or(DEFAULT_MESSAGE_SIZE),
         };
         profiles.insert(name, profile);
     }

@@ -85,6 +85,10 @@ pub struct VariantResult {
     /// What a private Prometheus computed from the server's buckets (`--prometheus`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<crate::prometheus::PrometheusReading>,
+    /// A WebSocket run's own measurements (`mode = "websocket"`): connections held, receipts, lost messages. The
+    /// fields above then read a message as a request ([`lab_load_generator::websocket::WsReport::as_load_report`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<lab_load_generator::websocket::WsReport>,
 }
 
 /// The server process's resource use, from /proc.

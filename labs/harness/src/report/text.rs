@@ -91,10 +91,11 @@ impl RunReport {
                 Some(target) => format!("{:.0} ({target:.0})", l.achieved_rps),
                 None => format!("{:.0}", l.achieved_rps),
             };
-            let mode = if l.load.mode == "closed" {
-                format!("closed ×{}", l.load.connections)
-            } else {
-                "fixed-rate".into()
+            let mode = match l.load.mode.as_str() {
+                "closed" => format!("closed ×{}", l.load.connections),
+                // A WebSocket run: its rate is messages, its latency their delivery ([`VariantResult::websocket`]).
+                "websocket" => format!("websocket ×{}", l.load.connections),
+                _ => "fixed-rate".into(),
             };
             let mut row = vec![
                 if l.generator.valid {

@@ -14,6 +14,7 @@
 //! | [`db_degradation`] | the order history got slower month by month, with no change to the code |
 //! | [`flash_sale`] | the sale's product page crawls and the catalogue database is swamped |
 //! | [`canary`] | a new build fails some checkouts, and keeps failing them all weekend |
+//! | [`chat_rooms`] | the chat service needs a gigabyte for ten thousand connections |
 //!
 //! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
 //! counter): it is not where the faults are, and the graders count through it.
@@ -22,6 +23,7 @@ pub mod support;
 
 pub mod blocking_in_async;
 pub mod canary;
+pub mod chat_rooms;
 pub mod csv_upload;
 pub mod db_degradation;
 pub mod five_services;

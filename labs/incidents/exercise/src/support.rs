@@ -30,6 +30,10 @@
 //!   always works; the canary fails the carts its bug touches ([`set_canary_bug`]: 3 carts in 10 by default).
 //!   Counted per build (`stable_requests`, `canary_requests`, `canary_errors`).
 //!
+//! - [`load_room_history`] loads a chat room's recent messages from the message store ([`ROOM_HISTORY`] of them,
+//!   counted: `chat_history_loads`), and [`envelope`] wraps a message posted now in the JSON every member's client
+//!   reads (`chat_envelopes`); a [`Frame`] is one on its way to a socket.
+//!
 //! The counters are process-wide, like the service's: a test that reads them takes [`counters_lock`] first.
 
 use std::cell::Cell;
@@ -634,8 +638,65 @@ pub async fn canary_checkout(cart: u32) -> Result<Receipt, CheckoutError> {
     Ok(Receipt { cart, build: "canary" })
 }
 
+/// What a chat room remembers: its last this many messages (the scrollback a member can load).
+pub const ROOM_HISTORY: usize = 200;
+
+/// What a member is sent when it joins: the room's last this many messages.
+pub const JOIN_BACKLOG: usize = 10;
+
+/// A frame on its way to a member's socket: a text message in the room's envelope. `Bytes` is reference counted —
+/// cloning one copies a pointer, not the text.
+pub type Frame = bytes::Bytes;
+
+static CHAT_HISTORY_LOADS: AtomicU64 = AtomicU64::new(0);
+static CHAT_ENVELOPES: AtomicU64 = AtomicU64::new(0);
+static CHAT_POSTS: AtomicU64 = AtomicU64::new(0);
+
+/// Loads room `room`'s last [`ROOM_HISTORY`] messages from the message store, oldest first, each already in its
+/// envelope (counted: `chat_history_loads`).
+pub fn load_room_history(room: u32) -> Vec<String> {
+    CHAT_HISTORY_LOADS.fetch_add(1, Ordering::Relaxed);
+    (0..ROOM_HISTORY)
+        .map(|i| {
+            let text = format!(
+                "message {i} of the room's history: plans for the release, a link to the dashboard, someone asking \
+                 who is on call this week and whether the latency alert from last night was real or a blip ({room})"
+            );
+            wrap(room, 0, &text)
+        })
+        .collect()
+}
+
+/// `text` posted by `from` in `room`, in the envelope every member's client reads:
+/// `{"room":7,"from":123,"text":"…"}` (the text JSON-escaped). Counted: `chat_envelopes`.
+pub fn envelope(room: u32, from: u64, text: &str) -> String {
+    CHAT_ENVELOPES.fetch_add(1, Ordering::Relaxed);
+    wrap(room, from, text)
+}
+
+/// The envelope, uncounted (the history the store loads was wrapped when it was first posted).
+fn wrap(room: u32, from: u64, text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 48);
+    out.push_str(&format!("{{\"room\":{room},\"from\":{from},\"text\":\""));
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push_str("\"}");
+    out
+}
+
+/// Counts a message posted to a room (the lab's socket code calls it once per message received: `chat_posts`).
+pub fn count_post() {
+    CHAT_POSTS.fetch_add(1, Ordering::Relaxed);
+}
+
 /// The counters, by the names `/stats` gives them.
-pub fn counters() -> [(&'static str, u64); 25] {
+pub fn counters() -> [(&'static str, u64); 28] {
     [
         ("regex_compiled", REGEX_COMPILED.load(Ordering::Relaxed)),
         ("pricing_calls", PRICING_CALLS.load(Ordering::Relaxed)),
@@ -683,6 +744,9 @@ pub fn counters() -> [(&'static str, u64); 25] {
         ("stable_requests", STABLE_REQUESTS.load(Ordering::Relaxed)),
         ("canary_requests", CANARY_REQUESTS.load(Ordering::Relaxed)),
         ("canary_errors", CANARY_ERRORS.load(Ordering::Relaxed)),
+        ("chat_history_loads", CHAT_HISTORY_LOADS.load(Ordering::Relaxed)),
+        ("chat_envelopes", CHAT_ENVELOPES.load(Ordering::Relaxed)),
+        ("chat_posts", CHAT_POSTS.load(Ordering::Relaxed)),
     ]
 }
 
@@ -714,6 +778,9 @@ pub fn counters_lock() -> MutexGuard<'static, ()> {
         &STABLE_REQUESTS,
         &CANARY_REQUESTS,
         &CANARY_ERRORS,
+        &CHAT_HISTORY_LOADS,
+        &CHAT_ENVELOPES,
+        &CHAT_POSTS,
     ]
     .into_iter()
     .chain(&DOWNSTREAM_CALLS)

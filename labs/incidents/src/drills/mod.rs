@@ -4,6 +4,7 @@
 
 pub mod blocking_in_async;
 pub mod canary;
+pub mod chat_rooms;
 pub mod csv_upload;
 pub mod db_degradation;
 pub mod five_services;
