@@ -14,7 +14,7 @@
 //! | [`db_degradation`] | the order history got slower month by month, with no change to the code |
 //! | [`flash_sale`] | the sale's product page crawls and the catalogue database is swamped |
 //! | [`canary`] | a new build fails some checkouts, and keeps failing them all weekend |
-//! | [`chat_rooms`] | the chat service needs a gigabyte for ten thousand connections |
+//! | [`chat_rooms`] | the chat service is killed for memory at ten thousand connections |
 //!
 //! [`support`] is the world around the drills (the pricing service, the vendor SDK, the regex compiler with its
 //! counter): it is not where the faults are, and the graders count through it.
