@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use lab_kit::{App, Counters, LabServer, RuntimeFlavor};
 
+use crate::chat::{Bus, Chat};
 use crate::server::{app, Service, Shared, COUNTERS};
 use crate::worker::{Distribution, StateMode, WorkerConfig};
 
@@ -95,6 +96,10 @@ impl LabServer for Cli {
                 if let Some(after) = self.crash_after {
                     tokio::spawn(crate::worker::crash_after(after));
                 }
+                let chat = match (self.state, &redis) {
+                    (StateMode::Redis, Some((url, prefix))) => Chat::over_redis(url, prefix.clone()).await?,
+                    _ => Arc::new(Chat::new(Bus::Local)),
+                };
                 let shared = match (self.state, redis) {
                     (StateMode::Redis, Some((url, prefix))) => Shared::Redis(
                         crate::redis_state::RedisState::connect(&url, prefix, self.limit, self.window).await?,
@@ -111,6 +116,7 @@ impl LabServer for Cli {
                     shared,
                     primary: None,
                     rounds: self.rounds,
+                    chat,
                 };
                 return Ok(app(Arc::new(service)).into());
             }

@@ -10,6 +10,7 @@
 //! | `report`, `expose` | primary → worker | "send me your counters" (answered by `counters`), "your exposition" |
 //! | `reply` | either | the answer to an `id` |
 //! | `shutdown` | primary → worker | stop accepting, finish in-flight requests, exit (Node's `worker.disconnect()`) |
+//! | `chat_publish`, `chat_deliver` | worker → primary → every worker | a chat message on its way to every worker's members of the room (`--state primary`) |
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +51,10 @@ pub enum Message {
     Reply { id: u64, value: Value },
     /// Drain and exit.
     Shutdown,
+    /// A member posted `text` to `room` (`--state primary`): send it to every worker.
+    ChatPublish { room: u32, text: String },
+    /// Deliver `text` to your members of `room`.
+    ChatDeliver { room: u32, text: String },
 }
 
 /// One end of the channel: sends messages, matches answers to the requests waiting for them, and hands every other

@@ -18,6 +18,7 @@
 //! | [`server`] | the routes every process serves (`fn app`) |
 //! | [`state`] | the rate limit and the sessions, in one process's memory |
 //! | [`rate_limit`] | the fixed-window rate limiter (the exercise's reference) |
+//! | [`chat`] | `/chat`: WebSocket rooms, and the bus that carries a message to the other workers' members |
 //! | [`redis_state`] | the same in Redis (`--state redis`), shared by every worker |
 //! | [`primary`] | starting, replacing and stopping workers; distribution; the cluster's `/stats` |
 //! | [`worker`] | one worker process: how it gets connections, its IPC |
@@ -27,6 +28,7 @@
 //! | [`work`] | the CPU-bound request's hashing |
 
 pub mod aggregate;
+pub mod chat;
 pub mod cli;
 pub mod fds;
 pub mod ipc;

@@ -230,6 +230,15 @@ async fn answer(
                     peer.send(Message::Reply { id, value: stats });
                 });
             }
+            // The chat's bus (`--state primary`): one message in, one out to every worker, the sender's included.
+            Message::ChatPublish { room, text } => {
+                for peer in cluster.peers() {
+                    peer.send(Message::ChatDeliver {
+                        room,
+                        text: text.clone(),
+                    });
+                }
+            }
             other => eprintln!("primary: unexpected message from worker {index}: {other:?}"),
         }
     }

@@ -6,6 +6,7 @@
 //! | `GET /ping` | nothing: the cheap request |
 //! | `GET /limited/{key}` | 200 within the rate limit of the key's window, 429 beyond it |
 //! | `POST /login/{user}`, `GET /me/{user}` | a session, then reads of it (401 when it is not found) |
+//! | `GET /chat[?room=N]` | a WebSocket chat room; how a message reaches the members on other workers is `--state` ([`crate::chat`]) |
 //! | `GET /stats` | the counters — of the whole cluster when this process is a worker |
 //! | `GET /healthz` | 200 — in a cluster, only once every worker serves |
 
@@ -55,6 +56,19 @@ pub struct Service {
     pub primary: Option<Peer>,
     /// Hash rounds per `/work`.
     pub rounds: u32,
+    /// The chat rooms of `/chat`, and their bus.
+    pub chat: Arc<crate::chat::Chat>,
+}
+
+impl Service {
+    /// This process's counters and its chat's, as one JSON object.
+    pub fn counters_json(&self) -> serde_json::Value {
+        let mut all = self.counters.to_json();
+        if let (Some(all), serde_json::Value::Object(chat)) = (all.as_object_mut(), self.chat.counters().to_json()) {
+            all.extend(chat);
+        }
+        all
+    }
 }
 
 /// The routes.
@@ -65,6 +79,7 @@ pub fn app(service: Arc<Service>) -> Router {
         .route("/limited/{key}", get(limited))
         .route("/login/{user}", post(login))
         .route("/me/{user}", get(me))
+        .route("/chat", get(crate::chat::chat))
         .route("/stats", get(stats))
         .route("/healthz", get(healthz))
         .with_state(service)
@@ -150,7 +165,7 @@ async fn me(State(s): State<Arc<Service>>, Path(user): Path<String>) -> Response
 
 async fn stats(State(s): State<Arc<Service>>) -> Response {
     match &s.primary {
-        None => Json(s.counters.to_json()).into_response(),
+        None => Json(s.counters_json()).into_response(),
         Some(primary) => match primary.ask(ASK_PRIMARY, |id| Message::ClusterStats { id }).await {
             Some(stats) => Json(stats).into_response(),
             None => primary_unavailable(),

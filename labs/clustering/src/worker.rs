@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream, UnixDatagram, UnixStream};
 use tokio::sync::Notify;
 
+use crate::chat::{Bus, Chat};
 use crate::fds;
 use crate::ipc::{Message, Peer};
 use crate::server::{app, Service, Shared, COUNTERS};
@@ -132,11 +133,17 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
             Shared::Redis(crate::redis_state::RedisState::connect(&url, prefix, config.limit, window).await?)
         }
     };
+    let chat = match (&config.state, &config.redis) {
+        (StateMode::Primary, _) => Arc::new(Chat::new(Bus::Primary(primary.clone()))),
+        (StateMode::Redis, Some((url, prefix))) => Chat::over_redis(url, prefix.clone()).await?,
+        _ => Arc::new(Chat::new(Bus::Local)),
+    };
     let service = Arc::new(Service {
         counters: Counters::new(COUNTERS),
         shared,
         primary: Some(primary.clone()),
         rounds: config.rounds,
+        chat,
     });
     let drain = Arc::new(Notify::new());
     tokio::spawn(obey(incoming, primary.clone(), service.clone(), drain.clone()));
@@ -223,13 +230,14 @@ async fn obey(
         match message {
             Message::Report { id } => primary.send(Message::Counters {
                 id,
-                counters: service.counters.to_json(),
+                counters: service.counters_json(),
             }),
             Message::Expose { id } => primary.send(Message::Reply {
                 id,
                 value: lab_kit::telemetry().render().into(),
             }),
             Message::Shutdown => drain.notify_one(),
+            Message::ChatDeliver { room, text } => service.chat.from_bus(room, text.into()),
             other => eprintln!("worker: unexpected message from the primary: {other:?}"),
         }
     }

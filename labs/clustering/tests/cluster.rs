@@ -121,6 +121,105 @@ fn in_redis_the_limit_and_the_sessions_are_the_clusters() {
     assert_eq!(found, 10, "{s}");
 }
 
+/// Four members of one room on a two-worker cluster (round-robin: two on each worker); the first posts `posts`
+/// messages. Returns how many frames each member received and the cluster's `/stats`.
+fn chat_room_of_four(state: &str, posts: usize) -> (Vec<usize>, serde_json::Value) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let server = start(&["--variant", "round-robin", "--workers", "2", "--state", state]);
+    let addr = server.addr;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let received = runtime.block_on(async {
+        let mut members = Vec::new();
+        for _ in 0..4 {
+            let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/chat?room=1"))
+                .await
+                .expect("the chat endpoint takes a WebSocket");
+            members.push(socket.split());
+        }
+        // Every member has joined on its worker once the cluster counts four.
+        assert!(
+            lab_kit::testing::poll_until(std::time::Duration::from_secs(10), || stats(addr)["chat_joined"] == 4),
+            "four members joined: {}",
+            stats(addr)
+        );
+        for i in 0..posts {
+            members[0]
+                .0
+                .send(Message::text(format!("{{\"seq\":{i}}}")))
+                .await
+                .unwrap();
+        }
+        // A member has all it will get once the cluster has written every frame it delivered: the frames
+        // counter is final when it stops at what the bus (or the local room) sends out.
+        let expected_frames = if state == "local" { 2 * posts } else { 4 * posts };
+        assert!(
+            lab_kit::testing::poll_until(std::time::Duration::from_secs(10), || {
+                stats(addr)["chat_frames"] == expected_frames
+            }),
+            "{expected_frames} frames delivered: {}",
+            stats(addr)
+        );
+        let mut counts = Vec::new();
+        for (_, stream) in &mut members {
+            let mut n = 0;
+            while n < posts {
+                match tokio::time::timeout(std::time::Duration::from_millis(500), stream.next()).await {
+                    Ok(Some(Ok(Message::Text(_)))) => n += 1,
+                    Ok(Some(Ok(_))) => {}
+                    _ => break,
+                }
+            }
+            counts.push(n);
+        }
+        counts
+    });
+    (received, stats(addr))
+}
+
+#[test]
+fn a_chat_message_reaches_the_other_workers_members_only_through_a_bus() {
+    // Without a bus each worker delivers to its own members: the two on the poster's worker.
+    let (received, s) = chat_room_of_four("local", 5);
+    assert_eq!(received, [5, 0, 5, 0], "{s}");
+    assert_eq!(
+        (s["chat_posts"].as_u64(), s["chat_frames"].as_u64()),
+        (Some(5), Some(10)),
+        "{s}"
+    );
+    // Through the primary every member gets every message.
+    let (received, s) = chat_room_of_four("primary", 5);
+    assert_eq!(received, [5, 5, 5, 5], "{s}");
+    assert_eq!(
+        (s["chat_bus_sent"].as_u64(), s["chat_bus_received"].as_u64()),
+        (Some(5), Some(10)),
+        "each message sent to the bus once and received by both workers: {s}"
+    );
+}
+
+/// The chat's bus in Redis pub/sub (CI starts one); skipped, saying why, without it.
+#[test]
+fn through_redis_pub_sub_a_chat_message_reaches_every_worker() {
+    if std::env::var_os("REDIS_URL").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set REDIS_URL (.ci/run starts redis-server)"
+        );
+        eprintln!("skipped: REDIS_URL is not set");
+        return;
+    }
+    let (received, s) = chat_room_of_four("redis", 5);
+    assert_eq!(received, [5, 5, 5, 5], "{s}");
+    assert_eq!(
+        (s["chat_bus_sent"].as_u64(), s["chat_bus_received"].as_u64()),
+        (Some(5), Some(10)),
+        "{s}"
+    );
+}
+
 #[test]
 fn a_killed_worker_is_replaced_and_counted() {
     for variant in ["reuseport", "shared-listener", "round-robin"] {

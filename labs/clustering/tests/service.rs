@@ -17,6 +17,7 @@ fn one_process(limit: u32) -> axum::Router {
         shared: Shared::Local(State::new(limit, Duration::from_secs(60))),
         primary: None,
         rounds: 10,
+        chat: Arc::new(lab_clustering::chat::Chat::new(lab_clustering::chat::Bus::Local)),
     }))
 }
 

@@ -1,8 +1,8 @@
 //! `GET /chat[?room=N]`: the chat rooms' WebSocket endpoint (drill `chat-rooms`). This is the socket code around the
 //! drill's rooms — the handshake, one task per connection, the writes — and it is not where the fault is.
 //!
-//! - **The handshake** is done here, on hyper's upgrade, with tungstenite's stream (the version the load generator
-//!   uses): `Sec-WebSocket-Key` answered with its accept key, 101, and the connection becomes a WebSocket.
+//! - **The handshake** is lab-kit's (`lab_kit::websocket`): on hyper's upgrade, with tungstenite's stream (the
+//!   version the load generator uses).
 //! - **Rooms**: a connection names its room with `?room=`, or is placed in the next of [`ROOMS`] rooms in turn, so
 //!   a load generator's connections fill them evenly ([`ROOMS`] rooms of 100 at 10,000 connections).
 //! - **Memory per connection** is the drill's subject, so the socket's own is kept small: tungstenite reads into a
@@ -14,15 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use hyper_util::rt::TokioIo;
 use serde::Deserialize;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
 
 use crate::drills::chat_rooms;
 use crate::server::{AppState, Variant};
@@ -112,68 +109,21 @@ pub struct ChatQuery {
     room: Option<String>,
 }
 
-/// The handshake: a WebSocket upgrade gets its 101 and a task that serves the connection; anything else a 400.
-pub async fn chat(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<ChatQuery>,
-    mut request: Request,
-) -> Response {
+/// The handshake (lab-kit's): a WebSocket upgrade gets its 101 and a task that serves the connection; anything else a
+/// 400.
+pub async fn chat(State(state): State<Arc<AppState>>, Query(query): Query<ChatQuery>, request: Request) -> Response {
     let room = match query.room.as_deref().map(str::parse::<u32>) {
         None => (state.chat_next.fetch_add(1, Ordering::Relaxed) % u64::from(ROOMS)) as u32,
         Some(Ok(room)) => room,
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "a room is a whole number: ?room=7\n").into_response(),
     };
-    let headers = request.headers();
-    let Some(key) = websocket_key(headers) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket, Sec-WebSocket-Version: 13)\n",
-        )
-            .into_response();
-    };
-    let accept = derive_accept_key(key.as_bytes());
-    let Some(upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
-        return (StatusCode::BAD_REQUEST, "this connection cannot be upgraded\n").into_response();
-    };
-    tokio::spawn(async move {
-        let Ok(upgraded) = upgrade.await else {
-            return;
-        };
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(socket_config())).await;
+    lab_kit::websocket::accept(request, socket_config(), move |socket| async move {
         serve(&state, room, socket).await;
-    });
-    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
-    let h = response.headers_mut();
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    h.insert(
-        header::SEC_WEBSOCKET_ACCEPT,
-        HeaderValue::from_str(&accept).expect("an accept key is base64"),
-    );
-    response
-}
-
-/// The client's key, when the request is a WebSocket handshake.
-fn websocket_key(headers: &HeaderMap) -> Option<&HeaderValue> {
-    let has = |name: header::HeaderName, token: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-    };
-    (has(header::UPGRADE, "websocket")
-        && has(header::CONNECTION, "upgrade")
-        && has(header::SEC_WEBSOCKET_VERSION, "13"))
-    .then(|| headers.get(header::SEC_WEBSOCKET_KEY))
-    .flatten()
+    })
 }
 
 /// One member, from join to leave: what it sends is posted to its room; what its outbox holds is written to it.
-async fn serve<S>(state: &AppState, room: u32, socket: WebSocketStream<S>)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+async fn serve(state: &AppState, room: u32, socket: lab_kit::websocket::Socket) {
     let counters = &state.chat_counters;
     let open = counters.connections.fetch_add(1, Ordering::Relaxed) + 1;
     counters.connections_max.fetch_max(open, Ordering::Relaxed);

@@ -19,6 +19,7 @@
 mod args;
 mod counters;
 mod error;
+mod fd_limit;
 mod loop_lag;
 #[cfg(feature = "profiling")]
 pub mod profiler;
@@ -26,10 +27,13 @@ mod run;
 mod serve;
 pub mod telemetry;
 pub mod testing;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 pub use args::{RuntimeFlavor, ServerArgs};
 pub use counters::Counters;
 pub use error::{BoxError, ServeError};
+pub use fd_limit::raise_fd_limit;
 pub use loop_lag::LoopLag;
 pub use run::{command, run, App, LabServer, ServeFuture};
 pub use serve::{bind, build_runtime, shutdown_signal, with_standard_routes};

@@ -92,6 +92,10 @@ fn start<L: LabServer>(matches: &ArgMatches) -> Result<(), ServeError> {
     let server = ServerArgs::from_arg_matches(matches).map_err(|e| ServeError::Setup(e.into()))?;
     let lab = L::from_arg_matches(matches).map_err(|e| ServeError::Setup(e.into()))?;
     let variant = server.variant_as::<L::Variant>()?;
+    // A server may hold thousands of connections; a shell's soft limit is often 1,024 ([`crate::raise_fd_limit`]).
+    if let Err(e) = crate::raise_fd_limit() {
+        eprintln!("warning: could not raise the open-files limit: {e}");
+    }
     let runtime = build_runtime(L::runtime(variant)).map_err(ServeError::Runtime)?;
     runtime.block_on(async {
         // Metrics first, so the lab's own code may record from its first line (and read the lag probe).
