@@ -12,6 +12,7 @@ use lab_kit::Counters;
 use lab_kit::LoopLag;
 use lab_worker_pools::executor::{Executor, Variant};
 use lab_worker_pools::server::{app, AppState, COUNTERS};
+use lab_worker_pools::work::MAX_ROUNDS;
 use tower::ServiceExt;
 
 fn service(variant: Variant, workers: usize, queue: usize) -> Router {
@@ -95,9 +96,12 @@ async fn until(app: &Router, what: &str, ready: impl Fn(&serde_json::Value) -> b
 async fn a_full_pool_sheds_with_503_and_retry_after() {
     // One worker and one place in the queue: once both are taken, the next heavy request is refused at once.
     let app = service(Variant::BoundedPool, 1, 1);
+    // As long as a request may be (MAX_ROUNDS, ~0.2 s even in release): the first job must still hold the worker
+    // when the third request arrives, on a machine busy with other tests too (at 400,000 rounds it once finished
+    // first, and the third request was served).
     let long = |app: &Router| {
         let app = app.clone();
-        tokio::spawn(async move { get(&app, "/hash?rounds=400000").await.0 })
+        tokio::spawn(async move { get(&app, &format!("/hash?rounds={MAX_ROUNDS}")).await.0 })
     };
     let running = long(&app);
     until(&app, "the worker taking the first job", |s| {
@@ -105,7 +109,11 @@ async fn a_full_pool_sheds_with_503_and_retry_after() {
     })
     .await;
     let queued = long(&app);
-    until(&app, "the second job waiting in the queue", |s| s["pool_waiting"] == 1).await;
+    // Both jobs still in flight, one of them queued: the worker is busy with the other (not finished, not shed).
+    until(&app, "the second job waiting in the queue", |s| {
+        s["pool_waiting"] == 1 && s["in_flight"] == 2
+    })
+    .await;
     let (status, retry, _) = get(&app, "/hash?rounds=1").await;
     assert_eq!((status, retry.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some("1")));
     assert_eq!(running.await.unwrap(), StatusCode::OK, "accepted jobs still finish");
