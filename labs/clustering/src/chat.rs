@@ -20,11 +20,10 @@ use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use lab_kit::Counters;
 use serde::Deserialize;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::ipc::{self, Peer};
@@ -152,16 +151,6 @@ pub struct ChatQuery {
     room: Option<String>,
 }
 
-/// The socket settings: a small read buffer (tungstenite's default is 128 KiB a connection), writes straight to the
-/// socket, a cap on a message.
-fn socket_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0)
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE))
-}
-
 /// The endpoint: a handshake becomes a member of its room (named, or the next of [`ROOMS`] in turn).
 pub async fn chat(State(s): State<Arc<Service>>, Query(query): Query<ChatQuery>, request: Request) -> Response {
     s.counters.incr("served");
@@ -171,29 +160,21 @@ pub async fn chat(State(s): State<Arc<Service>>, Query(query): Query<ChatQuery>,
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "a room is a whole number: ?room=7\n").into_response(),
     };
     let chat = s.chat.clone();
-    lab_kit::websocket::accept(request, socket_config(), move |socket| async move {
-        serve(&chat, room, socket).await;
-    })
+    lab_kit::websocket::accept(
+        request,
+        lab_kit::websocket::small_messages(MAX_MESSAGE),
+        move |socket| async move {
+            serve(&chat, room, socket).await;
+        },
+    )
 }
 
-/// One member, from join to leave: what it sends is posted; what its outbox holds is written, flushed when the
-/// outbox is empty (a burst costs one system call).
+/// One member, from join to leave: what it sends is posted; what its outbox holds is written (lab-kit's
+/// `write_text_frames`: fed, and flushed when the outbox is empty).
 async fn serve(chat: &Chat, room: u32, socket: lab_kit::websocket::Socket) {
     let (member, mut outbox) = chat.join(room);
     let (mut sink, mut stream) = socket.split();
-    let writer = async {
-        while let Some(frame) = outbox.recv().await {
-            let Ok(text) = Utf8Bytes::try_from(frame) else {
-                continue;
-            };
-            if sink.feed(Message::Text(text)).await.is_err() {
-                return;
-            }
-            if outbox.is_empty() && sink.flush().await.is_err() {
-                return;
-            }
-        }
-    };
+    let writer = lab_kit::websocket::write_text_frames(&mut sink, &mut outbox, || {});
     let reader = async {
         while let Some(Ok(message)) = stream.next().await {
             match message {

@@ -7,8 +7,8 @@
 //!   a load generator's connections fill them evenly ([`ROOMS`] rooms of 100 at 10,000 connections).
 //! - **Memory per connection** is the drill's subject, so the socket's own is kept small: tungstenite reads into a
 //!   buffer of 128 KiB per connection by default — 1.2 GiB of heap at 10,000 connections before anyone says a
-//!   word. [`socket_config`] asks for 4 KiB (a chat message is far smaller), and writes go straight to the socket.
-//! - **Writes** are fed and flushed when the outbox is empty: a burst of frames costs one system call, not one each.
+//!   word. `lab_kit::websocket::small_messages` asks for 4 KiB (a chat message is far smaller), and writes go
+//!   straight to the socket, fed and flushed when the outbox is empty (`write_text_frames`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,10 +16,9 @@ use std::sync::Arc;
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde::Deserialize;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::drills::chat_rooms;
 use crate::server::{AppState, Variant};
@@ -95,15 +94,6 @@ impl ChatCounters {
     }
 }
 
-/// The socket settings: a small read buffer, no write buffering beyond the socket's own, a cap on a message.
-pub fn socket_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0)
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE))
-}
-
 #[derive(Deserialize)]
 pub struct ChatQuery {
     room: Option<String>,
@@ -117,9 +107,13 @@ pub async fn chat(State(state): State<Arc<AppState>>, Query(query): Query<ChatQu
         Some(Ok(room)) => room,
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "a room is a whole number: ?room=7\n").into_response(),
     };
-    lab_kit::websocket::accept(request, socket_config(), move |socket| async move {
-        serve(&state, room, socket).await;
-    })
+    lab_kit::websocket::accept(
+        request,
+        lab_kit::websocket::small_messages(MAX_MESSAGE),
+        move |socket| async move {
+            serve(&state, room, socket).await;
+        },
+    )
 }
 
 /// One member, from join to leave: what it sends is posted to its room; what its outbox holds is written to it.
@@ -129,20 +123,9 @@ async fn serve(state: &AppState, room: u32, socket: lab_kit::websocket::Socket) 
     counters.connections_max.fetch_max(open, Ordering::Relaxed);
     let (member, mut outbox) = state.chat.join(room);
     let (mut sink, mut stream) = socket.split();
-    let writer = async {
-        while let Some(frame) = outbox.recv().await {
-            let Ok(text) = Utf8Bytes::try_from(frame) else {
-                continue;
-            };
-            if sink.feed(Message::Text(text)).await.is_err() {
-                return;
-            }
-            counters.frames_written.fetch_add(1, Ordering::Relaxed);
-            if outbox.is_empty() && sink.flush().await.is_err() {
-                return;
-            }
-        }
-    };
+    let writer = lab_kit::websocket::write_text_frames(&mut sink, &mut outbox, || {
+        counters.frames_written.fetch_add(1, Ordering::Relaxed);
+    });
     let reader = async {
         while let Some(Ok(message)) = stream.next().await {
             match message {

@@ -27,11 +27,9 @@
 //! | [`drills`] | each drill's broken and fixed code |
 //! | [`downstream`] | the five services the account page calls: real HTTP servers on their own thread |
 //! | [`chat`] | the chat rooms' WebSocket endpoint: handshake, one task per connection, writes |
-//! | [`heap`] | the counting allocator behind `heap_bytes` in `/stats` |
 
 pub mod chat;
 pub mod cli;
 pub mod downstream;
 pub mod drills;
-pub mod heap;
 pub mod server;

@@ -394,8 +394,8 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     for (name, value) in state.chat_counters.read() {
         stats.insert(name.into(), value.into());
     }
-    stats.insert("heap_bytes".into(), crate::heap::current_bytes().into());
-    stats.insert("heap_peak_bytes".into(), crate::heap::peak_bytes().into());
+    stats.insert("heap_bytes".into(), lab_kit::heap::current_bytes().into());
+    stats.insert("heap_peak_bytes".into(), lab_kit::heap::peak_bytes().into());
     let (lag_p99, lag_max) = lab_kit::telemetry().lag().p99_and_max();
     stats.insert("loop_lag_p99_us".into(), lag_p99.into());
     stats.insert("loop_lag_max_us".into(), lag_max.into());

@@ -79,9 +79,6 @@ mod canary {
 }
 
 mod chat_rooms {
-    // lab-incidents counts its heap (`lab_incidents::heap`): the grader reads that allocator.
-    grade_chat_rooms!(
-        lab_incidents::drills::chat_rooms::fixed,
-        lab_incidents::heap::current_bytes
-    );
+    // lab-incidents counts its heap (lab-kit's `heap-counter`): the grader reads that allocator.
+    grade_chat_rooms!(lab_incidents::drills::chat_rooms::fixed, lab_kit::heap::current_bytes);
 }

@@ -20,6 +20,8 @@ mod args;
 mod counters;
 mod error;
 mod fd_limit;
+#[cfg(feature = "heap-counter")]
+pub mod heap;
 mod loop_lag;
 #[cfg(feature = "profiling")]
 pub mod profiler;

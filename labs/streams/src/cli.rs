@@ -77,7 +77,7 @@ impl LabServer for Cli {
             counters: Counters::new(COUNTERS),
         };
         // The peak starts now: seeding is not what the requests are measured by.
-        crate::heap::reset_peak();
+        lab_kit::heap::reset_peak();
         Ok(app(Arc::new(state)).into())
     }
 }

@@ -13,7 +13,7 @@
 //!   arrive and answers 422 at the first bad row, having read only what it needed. Rows go to the database in
 //!   batches inside one transaction, rolled back on any error: a failed import leaves nothing behind.
 //!
-//! Memory is measured, not guessed: a counting global allocator ([`heap`]) reports the heap's current and peak
+//! Memory is measured, not guessed: a counting global allocator (`lab_kit::heap`) reports the heap's current and peak
 //! size on `/stats`, beside the peak RSS the harness reads from /proc.
 //!
 //! | module | what it holds |
@@ -27,12 +27,10 @@
 //! | [`import`] | buffered and streamed uploads, batches in one transaction, 413/415/422 |
 //! | [`validate`] | what makes a CSV record an order, and the reason when it is not |
 //! | [`splitter`] | the exercise's reference: CSV records from bytes cut anywhere |
-//! | [`heap`] | the counting allocator behind `/stats`' heap figures |
 
 pub mod cli;
 pub mod export;
 pub mod gzip;
-pub mod heap;
 pub mod import;
 pub mod rows;
 pub mod seed;

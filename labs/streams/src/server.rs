@@ -182,8 +182,8 @@ async fn imports_count(State(state): State<Arc<AppState>>) -> Response {
 async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let c = &state.counters;
     let mut stats = c.to_json();
-    stats["heap_bytes"] = json!(crate::heap::current_bytes());
-    stats["heap_peak_bytes"] = json!(crate::heap::peak_bytes());
+    stats["heap_bytes"] = json!(lab_kit::heap::current_bytes());
+    stats["heap_peak_bytes"] = json!(lab_kit::heap::peak_bytes());
     stats["rows_in_table"] = json!(state.settings.rows);
     // Per upload, so variants that answer at different speeds (and so take different numbers of uploads) compare.
     if let Some(per_upload) = c.get("upload_bytes_read").checked_div(c.get("uploads")) {
