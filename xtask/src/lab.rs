@@ -54,6 +54,11 @@ pub struct LabArgs {
     /// frames under the table, the flamegraph SVG beside the report. Labs built with lab-kit's `profiling` feature.
     #[arg(long)]
     flamegraph: bool,
+    /// Where each variant's heap went, by allocation site: the server built apart with dhat as its allocator
+    /// (lab-kit's `heap-profile` feature), the top sites under the table, the DHAT profile beside the report (open
+    /// it in DHAT's viewer, `dh_view.html`). Slow by design: read the sites, not the timings.
+    #[arg(long, conflicts_with = "flamegraph")]
+    heap_profile: bool,
     /// Print the run report as JSON on stdout, and nothing else there (one lab, one run).
     #[arg(long, conflicts_with_all = ["all", "repeat"])]
     json: bool,
@@ -94,6 +99,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         sample_every: args.sample_every,
         prometheus: args.prometheus,
         cpu_profile: args.flamegraph,
+        heap_profile: args.heap_profile,
     };
     // Every lab's options are checked before the first build: a typo in --variant costs nothing.
     for manifest in &chosen {

@@ -29,6 +29,7 @@ pub mod cpu_profile;
 pub mod drill;
 pub mod during;
 pub mod error;
+pub mod heap_profile;
 pub mod lessons;
 pub mod machine;
 pub mod manifest;

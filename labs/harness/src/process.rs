@@ -35,6 +35,25 @@ static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// process-manager lab's demo app) and lab.toml actions run one. Cargo's progress goes to stderr, so `--json`
 /// output on stdout stays clean.
 pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, RunError> {
+    build(root, package, bin, &[])
+}
+
+/// Builds `bin` of `package` with lab-kit's `heap-profile` feature (dhat as its allocator), into a target folder of
+/// its own so the measured build is not rebuilt ([`crate::heap_profile`]).
+pub fn build_heap_profiling_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, RunError> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join(crate::heap_profile::TARGET_SUBDIR);
+    let target = target.display().to_string();
+    build(
+        root,
+        package,
+        bin,
+        &["--features", crate::heap_profile::FEATURE, "--target-dir", &target],
+    )
+}
+
+fn build(root: &Path, package: &str, bin: &str, extra: &[&str]) -> Result<PathBuf, RunError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(root)
@@ -46,6 +65,7 @@ pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, Ru
             "--bins",
             "--message-format=json-render-diagnostics",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub prometheus: bool,
     /// Each variant's CPU profile over its whole load (warm-up included), from the server's own profiler (`--flamegraph`).
     pub cpu_profile: bool,
+    /// Each variant's heap profile by allocation site, from a dhat build of the server (`--heap-profile`).
+    pub heap_profile: bool,
 }
 
 impl RunOptions {
@@ -102,6 +104,7 @@ impl Default for RunOptions {
             sample_every: None,
             prometheus: false,
             cpu_profile: false,
+            heap_profile: false,
         }
     }
 }
@@ -134,7 +137,11 @@ pub fn run_lab(
     let profile = options.validate(manifest)?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     on_event(Event::Building(&manifest.server));
-    let binary = build_server(root, &manifest.package, &manifest.server)?;
+    let binary = if options.heap_profile {
+        crate::process::build_heap_profiling_server(root, &manifest.package, &manifest.server)?
+    } else {
+        build_server(root, &manifest.package, &manifest.server)?
+    };
     let sampling = options.sampling(manifest);
 
     let mut results = Vec::new();
@@ -165,6 +172,13 @@ pub fn run_lab(
             .tempdir()
             .context("creating the variant's scratch folder")?;
         let run_dir_text = run_dir.path().display().to_string();
+        let heap_file = run_dir.path().join("heap.dhat.json");
+        if options.heap_profile {
+            env.push((
+                crate::heap_profile::PROFILE_ENV.to_string(),
+                heap_file.display().to_string(),
+            ));
+        }
         let args: Vec<String> = variant
             .args
             .iter()
@@ -191,9 +205,24 @@ pub fn run_lab(
             on_event,
         )
         .map_err(within(|| format!("variant {}", variant.name)))?;
-        server.stop(Duration::from_secs(5));
+        // A heap-profiling server writes its profile as it stops: give it time to.
+        server.stop(Duration::from_secs(if options.heap_profile { 60 } else { 5 }));
         on_event(Event::Finished(&variant.name));
         let mut result = result;
+        if options.heap_profile {
+            result
+                .notes
+                .insert("heap_profile".into(), crate::heap_profile::NOTE.into());
+            match crate::heap_profile::read(&heap_file, root) {
+                Ok(mut profile) => {
+                    profile.file = format!("{}-{}.dhat.json", started_at.replace(':', "-"), variant.name);
+                    result.heap_profile = Some(profile);
+                }
+                Err(why) => {
+                    result.notes.insert("heap_profile".into(), why);
+                }
+            }
+        }
         if let Some(profile) = result.cpu_profile.as_mut().filter(|p| !p.svg.is_empty()) {
             // Beside the report, under its own name: `RunReport::write` puts it there. (No samples, no graph: a
             // server that only waited gives the renderer nothing to draw.)
@@ -412,6 +441,7 @@ fn measure(
         notes: stats.notes,
         timeline,
         cpu_profile,
+        heap_profile: None,
         prometheus,
     })
 }

@@ -20,7 +20,7 @@ mod args;
 mod counters;
 mod error;
 mod fd_limit;
-#[cfg(feature = "heap-counter")]
+#[cfg(any(feature = "heap-counter", feature = "heap-profile"))]
 pub mod heap;
 mod loop_lag;
 #[cfg(feature = "profiling")]

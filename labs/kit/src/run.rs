@@ -96,6 +96,10 @@ fn start<L: LabServer>(matches: &ArgMatches) -> Result<(), ServeError> {
     if let Err(e) = crate::raise_fd_limit() {
         eprintln!("warning: could not raise the open-files limit: {e}");
     }
+    // A heap-profiling build records from here and writes its profile when this function returns (the server has
+    // stopped: everything it held is in the profile's peak).
+    #[cfg(feature = "heap-profile")]
+    let _heap_profile = crate::heap::profile::start();
     let runtime = build_runtime(L::runtime(variant)).map_err(ServeError::Runtime)?;
     runtime.block_on(async {
         // Metrics first, so the lab's own code may record from its first line (and read the lag probe).

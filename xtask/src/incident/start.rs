@@ -20,6 +20,11 @@ pub struct StartArgs {
     /// gives the fix away).
     #[arg(long)]
     pub with_fix: bool,
+    /// Where the heap went, by allocation site: the server built apart with dhat as its allocator, the top sites in
+    /// `evidence`, the DHAT profile beside the report. Slow by design (no CPU profile then): read the sites, not
+    /// the timings.
+    #[arg(long)]
+    pub heap_profile: bool,
     #[command(flatten)]
     pub load: LoadArgs,
 }
@@ -118,7 +123,11 @@ fn human(result: &VariantResult, metric: &str, value: f64) -> String {
 pub fn start(drill: &Drill, args: &StartArgs) -> anyhow::Result<ExitCode> {
     println!("Incident: {}\n\n{}\n", drill.text.title, drill.text.symptom.trim());
     let variants: &[&str] = if args.with_fix { &[BROKEN, FIXED] } else { &[BROKEN] };
-    let options = args.load.options(drill, variants);
+    let mut options = args.load.options(drill, variants);
+    if args.heap_profile {
+        options.heap_profile = true;
+        options.cpu_profile = false;
+    }
     let mut progress = crate::progress_bar::RunProgress::new();
     let report = lab_harness::run_lab(&crate::root(), &drill.manifest, &options, &mut |e| progress.on(e))?;
     drop(progress);
@@ -288,6 +297,7 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
                     .into(),
             );
         }
+        None if v.heap_profile.is_some() => {}
         None if !drill.text.flamegraph => lines.push(
             "\nno CPU profile: this drill measures memory, and the in-process profiler's own sample table would be \
              part of it"
@@ -297,6 +307,24 @@ pub fn evidence_lines(drill: &Drill, v: &VariantResult, dir: &Path) -> Vec<Strin
             "\nno CPU profile: {}",
             v.notes.get("cpu_profile").map_or("not taken", String::as_str)
         )),
+    }
+    match &v.heap_profile {
+        Some(profile) => {
+            lines.push(String::new());
+            lines.extend(profile.lines(5));
+            if !profile.file.is_empty() {
+                lines.push(format!(
+                    "  the profile: {} (open it in DHAT's viewer, dh_view.html, for every site and its stack)",
+                    relative(&dir.join(&profile.file)).display()
+                ));
+            }
+        }
+        None if !drill.text.flamegraph => lines.push(format!(
+            "\nno heap profile: `cargo xtask incident start {} --heap-profile` records where the heap went, by \
+             allocation site",
+            drill.name
+        )),
+        None => {}
     }
     lines
 }

@@ -82,6 +82,9 @@ pub struct VariantResult {
     /// Where the server's CPU went during the measured phase (`--flamegraph`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_profile: Option<crate::cpu_profile::CpuProfile>,
+    /// Where the heap went, by allocation site (`--heap-profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_profile: Option<crate::heap_profile::HeapProfile>,
     /// What a private Prometheus computed from the server's buckets (`--prometheus`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<crate::prometheus::PrometheusReading>,
@@ -120,6 +123,12 @@ impl RunReport {
         let text = serde_json::to_string_pretty(self).context("serialising the report")? + "\n";
         std::fs::write(&json, text).with_context(|| format!("writing {}", json.display()))?;
         std::fs::write(&html, html::render(self)).with_context(|| format!("writing {}", html.display()))?;
+        for profile in self.variants.iter().filter_map(|v| v.heap_profile.as_ref()) {
+            if !profile.file.is_empty() && !profile.json.is_empty() {
+                let file = dir.join(&profile.file);
+                std::fs::write(&file, &profile.json).with_context(|| format!("writing {}", file.display()))?;
+            }
+        }
         for profile in self.variants.iter().filter_map(|v| v.cpu_profile.as_ref()) {
             if !profile.flamegraph.is_empty() && !profile.svg.is_empty() {
                 let svg = dir.join(&profile.flamegraph);

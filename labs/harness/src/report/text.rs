@@ -170,6 +170,15 @@ impl RunReport {
         }
         lines.extend(self.prometheus_lines());
         lines.extend(self.cpu_profile_lines());
+        for v in &self.variants {
+            let Some(profile) = &v.heap_profile else { continue };
+            let mut heap = profile.lines(5);
+            heap[0] = format!("🧠 {}: {}", v.name, heap[0]);
+            if !profile.file.is_empty() {
+                heap.push(format!("   DHAT profile: {}", profile.file));
+            }
+            lines.extend(heap);
+        }
         for s in &self.skipped {
             lines.push(format!("– {} skipped: {}", s.variant, s.reason));
         }
