@@ -59,6 +59,20 @@ pub fn cargo_test(package: &str, target: &str) -> Output {
         .expect("run cargo test")
 }
 
+/// `cargo xtask incident ARGS…` to completion with its own progress file and report folder under `scratch`: exit
+/// status, stdout, stderr.
+pub fn incident(args: &[&str], scratch: &Path) -> (Option<i32>, String, String) {
+    let mut all = vec!["incident"];
+    all.extend_from_slice(args);
+    let output = xtask(&all)
+        .env("WORKBENCH_PROGRESS", scratch.join("progress.toml"))
+        .env("WORKBENCH_REPORTS", scratch.join("reports"))
+        .output()
+        .expect("run xtask");
+    let (stdout, stderr) = texts(&output);
+    (output.status.code(), stdout, stderr)
+}
+
 /// Runs `cargo xtask ARGS…` to completion.
 pub fn run_xtask(args: &[&str]) -> Output {
     xtask(args).output().expect("run xtask")

@@ -3,8 +3,7 @@
 //! verdicts are judged by `cargo xtask incident check`, not here; what is asserted are counters and files.
 
 use lab_harness::drill::discover_drills;
-use std::path::Path;
-use workbench_tests::{cargo_test, root, texts, xtask};
+use workbench_tests::{cargo_test, incident, root, texts};
 
 #[test]
 fn every_drill_ships_broken_code_that_fails_its_grader_and_a_reference_that_passes() {
@@ -36,19 +35,6 @@ fn every_drill_ships_broken_code_that_fails_its_grader_and_a_reference_that_pass
         reference.status.success(),
         "a reference fix fails its grader:\n{stdout}{stderr}"
     );
-}
-
-/// `cargo xtask incident ARGS…` with its own progress file and report folder.
-fn incident(args: &[&str], scratch: &Path) -> (Option<i32>, String, String) {
-    let mut all = vec!["incident"];
-    all.extend_from_slice(args);
-    let output = xtask(&all)
-        .env("WORKBENCH_PROGRESS", scratch.join("progress.toml"))
-        .env("WORKBENCH_REPORTS", scratch.join("reports"))
-        .output()
-        .expect("run xtask");
-    let (stdout, stderr) = texts(&output);
-    (output.status.code(), stdout, stderr)
 }
 
 #[test]
@@ -197,44 +183,4 @@ fn start_records_the_symptom_and_evidence_shows_counters_series_and_the_flamegra
     }
     let progress = std::fs::read_to_string(scratch.path().join("progress.toml")).unwrap();
     assert!(progress.contains("started = true"), "{progress}");
-}
-
-#[test]
-fn a_heap_profile_names_the_site_that_keeps_the_leaked_sessions() {
-    let scratch = tempfile::tempdir().unwrap();
-    // A dhat build of the server (target/heap-profile): every allocation's backtrace, the sites at the heap's peak.
-    let (code, stdout, stderr) = incident(&["start", "memory-leak", "--heap-profile"], scratch.path());
-    assert!(matches!(code, Some(0 | 1)), "{stdout}{stderr}");
-    assert!(stdout.contains("heap-profiled build (dhat)"), "{stdout}");
-    let reports = scratch.path().join("reports/memory-leak");
-    let json = std::fs::read_dir(&reports)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("Z.json"))
-        .expect("a run report");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let profile = &report["variants"][0]["heap_profile"];
-    let peak = profile["peak_bytes"].as_u64().unwrap();
-    let top = &profile["top"][0];
-    // The store keeps every session it loads: the site that loads them holds most of the heap at its peak.
-    assert!(
-        top["location"]
-            .as_str()
-            .unwrap()
-            .contains("drills/memory_leak/broken.rs"),
-        "{profile}"
-    );
-    assert!(
-        top["bytes_at_peak"].as_u64().unwrap() * 2 > peak,
-        "the leak's site holds over half the heap: {profile}"
-    );
-    let dhat = reports.join(profile["file"].as_str().unwrap());
-    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&dhat).unwrap()).unwrap();
-    assert_eq!(written["dhatFileVersion"], 2, "{}", dhat.display());
-
-    let (code, stdout, stderr) = incident(&["evidence", "memory-leak"], scratch.path());
-    assert_eq!(code, Some(0), "{stderr}");
-    for expected in ["heap at its peak", "memory_leak/broken.rs", "dh_view.html"] {
-        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
-    }
 }
