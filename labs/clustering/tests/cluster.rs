@@ -86,15 +86,24 @@ fn a_session_kept_per_worker_is_found_by_half_the_reads() {
     }
 }
 
+/// Whether `REDIS_URL` names a Redis for the `--state redis` tests; without it they are skipped, saying why — except
+/// under CI, which must set it (`.ci/run` starts redis-server).
+fn redis_is_set() -> bool {
+    if std::env::var_os("REDIS_URL").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must set REDIS_URL (.ci/run starts redis-server)"
+    );
+    eprintln!("skipped: REDIS_URL is not set");
+    false
+}
+
 /// `--state redis` against the Redis at `REDIS_URL` (CI starts one); skipped, saying why, without it.
 #[test]
 fn in_redis_the_limit_and_the_sessions_are_the_clusters() {
-    if std::env::var_os("REDIS_URL").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set REDIS_URL (.ci/run starts redis-server)"
-        );
-        eprintln!("skipped: REDIS_URL is not set");
+    if !redis_is_set() {
         return;
     }
     let server = start(&[
@@ -209,12 +218,7 @@ fn every_member_gets_every_message_through_the_bus(state: &str) {
 /// The chat's bus in Redis pub/sub (CI starts one); skipped, saying why, without it.
 #[test]
 fn through_redis_pub_sub_a_chat_message_reaches_every_worker() {
-    if std::env::var_os("REDIS_URL").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set REDIS_URL (.ci/run starts redis-server)"
-        );
-        eprintln!("skipped: REDIS_URL is not set");
+    if !redis_is_set() {
         return;
     }
     every_member_gets_every_message_through_the_bus("redis");
