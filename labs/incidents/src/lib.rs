@@ -15,7 +15,7 @@
 //! | `memory-leak` | `GET /login?user=`, `GET /session/{token}` | a session store that never lets go | RSS rising at a steady slope, `sessions_kept` = sign-ins |
 //! | `csv-upload` | `POST /orders/import`, `GET /orders/recent` | every row of an upload checked on the event loop | the cheap page's p99 during uploads, loop lag, `check_order` in the flamegraph |
 //! | `db-degradation` | `GET /customers/{customer}/orders` | the history query has no index: it scans 400,000 orders per page | the plan in `/stats` (`SCAN orders`), 1.2 million SQLite steps per 20 rows |
-//! | `flash-sale` | `GET /product/{id}` | a cache read as get-then-insert: every miss during a rebuild sends its own query | catalogue queries per expiry (~20, not 1), queries waiting for a connection |
+//! | `flash-sale` | `GET /product/{id}` | a cache read as get-then-insert (a stampede at every expiry) and a pool that queues builds for 30 s past the database's capacity | duplicate builds, the queue for a connection, views refused with 429 (`catalogue_shed`) |
 //! | `canary` | `GET /checkout/{cart}` | a canary build failing 3 carts in 10 keeps a tenth of the traffic, unwatched | 3% of checkouts fail, all of them the canary's (`canary_errors`) |
 //! | `chat-rooms` | `GET /chat` (WebSocket) | every member keeps its own copy of the room's history, every message wrapped once per member | memory that grows with connections, not traffic (`heap_bytes` per connection), envelopes = members × messages |
 //! | `five-services` | `GET /account/{user}` | five services called one after another, no deadline, any failure fails the page | the page's p50 ≈ the sum of its calls (826 ms), 1 page in 5 a 502, the CPU idle |

@@ -308,7 +308,16 @@ async fn product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
         ProductPages::Fixed(p) => p.page(id).await,
         ProductPages::Yours(p) => p.page(id).await,
     };
-    axum::response::Html(page.as_str().to_owned()).into_response()
+    match page {
+        Ok(page) => axum::response::Html(page.as_str().to_owned()).into_response(),
+        // Shed: the view is refused at once, and told when to try again, rather than kept waiting for nothing.
+        Err(busy) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(axum::http::header::RETRY_AFTER, "1")],
+            format!("the catalogue is busy ({busy}): try again in a moment\n"),
+        )
+            .into_response(),
+    }
 }
 
 async fn checkout(State(state): State<Arc<AppState>>, Path(cart): Path<String>) -> Response {

@@ -1,5 +1,6 @@
-//! Product pages: each is built from the catalogue database (50 ms) and cached for half a second, so a popular
-//! product costs the database one query every half second instead of one per view.
+//! Product pages: each is built from the catalogue database (50 ms on one of its four connections) and cached for
+//! half a second, so a popular product costs the database one query every half second instead of one per view. A
+//! build waits for a free connection as long as the pool's default allows.
 //!
 //! Drill `flash-sale` — `cargo xtask incident start flash-sale` shows how this behaves under load.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-use super::support::build_product_page;
+use super::support::{build_product_page, CatalogueBusy, POOL_DEFAULT_ACQUIRE_TIMEOUT};
 
 /// How long a built page is served from the cache.
 pub const PAGE_TTL: Duration = Duration::from_millis(500);
@@ -32,13 +33,14 @@ impl ProductPages {
         }
     }
 
-    /// Product `id`'s page: from the cache, or built and cached.
-    pub async fn page(&self, id: u32) -> Arc<String> {
+    /// Product `id`'s page: from the cache, or built and cached. `Err` when the catalogue had no connection for
+    /// it in time (the server answers 429).
+    pub async fn page(&self, id: u32) -> Result<Arc<String>, CatalogueBusy> {
         if let Some(page) = self.cache.get(&id).await {
-            return page;
+            return Ok(page);
         }
-        let page = Arc::new(build_product_page(id).await);
+        let page = Arc::new(build_product_page(id, POOL_DEFAULT_ACQUIRE_TIMEOUT).await?);
         self.cache.insert(id, page.clone()).await;
-        page
+        Ok(page)
     }
 }
