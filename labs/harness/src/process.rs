@@ -35,7 +35,17 @@ static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// process-manager lab's demo app) and lab.toml actions run one. Cargo's progress goes to stderr, so `--json`
 /// output on stdout stays clean.
 pub fn build_server(root: &Path, package: &str, bin: &str) -> Result<PathBuf, RunError> {
-    build(root, package, bin, &[])
+    build(root, &[package], bin, &[])
+}
+
+/// Builds a lab's server as [`build_server`] does, with the packages its server starts as processes of their own
+/// (`also_build`: the process-manager lab supervises another lab's server), in the same cargo run and target
+/// folder, so the server finds their binaries beside its own.
+pub fn build_lab_server(root: &Path, manifest: &crate::manifest::Manifest) -> Result<PathBuf, RunError> {
+    let packages: Vec<&str> = std::iter::once(manifest.package.as_str())
+        .chain(manifest.also_build.iter().map(String::as_str))
+        .collect();
+    build(root, &packages, &manifest.server, &[])
 }
 
 /// Builds `bin` of `package` with lab-kit's `heap-profile` feature (dhat as its allocator), into a target folder of
@@ -47,24 +57,24 @@ pub fn build_heap_profiling_server(root: &Path, package: &str, bin: &str) -> Res
     let target = target.display().to_string();
     build(
         root,
-        package,
+        &[package],
         bin,
         &["--features", crate::heap_profile::FEATURE, "--target-dir", &target],
     )
 }
 
-fn build(root: &Path, package: &str, bin: &str, extra: &[&str]) -> Result<PathBuf, RunError> {
+fn build(root: &Path, packages: &[&str], bin: &str, extra: &[&str]) -> Result<PathBuf, RunError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let package = packages.join(" and ");
     let output = Command::new(cargo)
         .current_dir(root)
         .args([
             "build",
             "--release",
-            "--package",
-            package,
             "--bins",
             "--message-format=json-render-diagnostics",
         ])
+        .args(packages.iter().flat_map(|p| ["--package", p]))
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

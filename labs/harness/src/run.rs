@@ -12,7 +12,7 @@ use lab_load_generator::{Mode, Plan, Target};
 
 use crate::error::{within, Context, RunError};
 use crate::manifest::{Manifest, ModeKind, Profile, VariantSpec};
-use crate::process::{build_server, LabProcess};
+use crate::process::{build_lab_server, LabProcess};
 use crate::prometheus::PrivatePrometheus;
 use crate::report::{RunReport, ServerSample, Skipped, VariantResult, SCHEMA};
 use crate::sampling::{Query, Sampling};
@@ -140,7 +140,7 @@ pub fn run_lab(
     let binary = if options.heap_profile {
         crate::process::build_heap_profiling_server(root, &manifest.package, &manifest.server)?
     } else {
-        build_server(root, &manifest.package, &manifest.server)?
+        build_lab_server(root, manifest)?
     };
     let sampling = options.sampling(manifest);
 

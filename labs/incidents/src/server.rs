@@ -405,6 +405,11 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     }
     stats.insert("heap_bytes".into(), lab_kit::heap::current_bytes().into());
     stats.insert("heap_peak_bytes".into(), lab_kit::heap::peak_bytes().into());
+    // Run as an instance of workbench-pm (the process-manager lab's `leak-*` variants): what the supervisor did to
+    // it, memory restarts among it.
+    if let Some(supervisor) = lab_kit::supervised::supervisor_stats().await {
+        stats.extend(supervisor);
+    }
     let (lag_p99, lag_max) = lab_kit::telemetry().lag().p99_and_max();
     stats.insert("loop_lag_p99_us".into(), lag_p99.into());
     stats.insert("loop_lag_max_us".into(), lag_max.into());

@@ -10,7 +10,9 @@
 //!   lag, the process and the runtime — see [`telemetry`] (added by [`run`] to every router);
 //! - with the `profiling` feature (on by default), `GET /debug/pprof/profile?seconds=N` answers a CPU profile and its
 //!   flamegraph — see [`profiler`];
-//! - SIGTERM (and Ctrl-C) stop it gracefully: in-flight requests finish, then the process exits.
+//! - SIGTERM (and Ctrl-C) stop it gracefully: in-flight requests finish, then the process exits;
+//! - under a process manager (`workbench-pm`, systemd) it takes the listening socket it is given and says when it is
+//!   ready — see [`supervised`].
 //!
 //! A lab implements [`LabServer`] and its `main.rs` is `lab_kit::run::<ItsServer>()`.
 //!
@@ -27,6 +29,7 @@ mod loop_lag;
 pub mod profiler;
 mod run;
 mod serve;
+pub mod supervised;
 pub mod telemetry;
 pub mod testing;
 #[cfg(feature = "websocket")]

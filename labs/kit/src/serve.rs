@@ -23,11 +23,16 @@ pub fn build_runtime(flavor: RuntimeFlavor) -> std::io::Result<tokio::runtime::R
     }
 }
 
-/// Binds the listener and announces its address on stdout (`listening on ADDR`: the harness waits for this line).
+/// Binds the listener — or takes the one a supervisor passed down ([`crate::supervised`]) — and announces its
+/// address on stdout (`listening on ADDR`: the harness waits for this line), and to the supervisor, if any, that the
+/// server is ready.
 pub async fn bind(args: &ServerArgs) -> Result<TcpListener, ServeError> {
     let addr = SocketAddr::new(args.host, args.port);
     let bound = |source| ServeError::Bind { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(bound)?;
+    let listener = match crate::supervised::inherited_listener() {
+        Some(inherited) => inherited.and_then(TcpListener::from_std).map_err(bound)?,
+        None => TcpListener::bind(addr).await.map_err(bound)?,
+    };
     let local = listener.local_addr().map_err(bound)?;
     // Flush so the line is not stuck in a pipe buffer.
     use std::io::Write;
@@ -35,6 +40,9 @@ pub async fn bind(args: &ServerArgs) -> Result<TcpListener, ServeError> {
     writeln!(out, "listening on {local}")
         .and_then(|()| out.flush())
         .map_err(ServeError::Announce)?;
+    if let Err(e) = crate::supervised::notify_ready() {
+        eprintln!("warning: could not tell the supervisor this server is ready ($NOTIFY_SOCKET): {e}");
+    }
     Ok(listener)
 }
 

@@ -30,8 +30,9 @@ use tokio::net::UnixDatagram;
 use crate::ecosystem::{AppSpec, Ready};
 use crate::logs::{log_path, RotatingFile, Stream};
 
-/// The fd a cluster-mode instance finds its listening socket at (systemd's `SD_LISTEN_FDS_START`).
-pub const LISTEN_FD: i32 = 3;
+/// The fd a cluster-mode instance finds its listening socket at (systemd's `SD_LISTEN_FDS_START`); lab-kit's
+/// servers, the demo app among them, take it from there.
+pub use lab_kit::supervised::LISTEN_FD;
 
 /// A started instance, not yet known to be ready.
 pub struct Started {

@@ -30,6 +30,8 @@ pub const ECOSYSTEMS: &[(&str, &str)] = &[
     ),
     ("memory-slow-poll", include_str!("../ecosystems/memory-slow-poll.toml")),
     ("memory-fast-poll", include_str!("../ecosystems/memory-fast-poll.toml")),
+    ("leak-shipped", include_str!("../ecosystems/leak-shipped.toml")),
+    ("leak-fixed", include_str!("../ecosystems/leak-fixed.toml")),
 ];
 
 /// The lab's variants: one ecosystem file each.
@@ -47,6 +49,10 @@ pub enum Variant {
     MemorySlowPoll,
     /// A leak, memory read every 50 ms.
     MemoryFastPoll,
+    /// The memory-leak drill's session service as shipped (`labs/incidents`), supervised with a memory limit.
+    LeakShipped,
+    /// The same service with the drill's fix.
+    LeakFixed,
     /// The crash loop under the learner's restart policy (`exercise/src/lib.rs`).
     Exercise,
 }

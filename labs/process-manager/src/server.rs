@@ -15,7 +15,6 @@
 //! - `/stats` is its own counters plus the supervisor's (asked over `$WORKBENCH_PM_SOCKET`), so the lab harness
 //!   reads both in one place.
 
-use std::os::fd::FromRawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,8 +23,6 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-
-use crate::instance::LISTEN_FD;
 
 /// What to do on SIGTERM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -126,12 +123,8 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
         "instance_requests": shared.requests.load(Ordering::Relaxed),
         "instance_leaked_bytes": shared.leaked_bytes.load(Ordering::Relaxed),
     });
-    if let Ok(socket) = std::env::var("WORKBENCH_PM_SOCKET") {
-        if let Ok(answer) = crate::control::ask(socket.as_ref(), &crate::control::Request::Stats).await {
-            if let (Some(own), Some(serde_json::Value::Object(theirs))) = (stats.as_object_mut(), answer.stats) {
-                own.extend(theirs);
-            }
-        }
+    if let (Some(own), Some(theirs)) = (stats.as_object_mut(), lab_kit::supervised::supervisor_stats().await) {
+        own.extend(theirs);
     }
     Json(stats)
 }
@@ -153,16 +146,16 @@ async fn serve(args: DemoArgs) -> anyhow::Result<()> {
             std::process::exit(1);
         });
     }
-    let listener = match std::env::var("LISTEN_FDS").as_deref() {
-        Ok("1") => inherited_listener()?,
-        _ => std::net::TcpListener::bind(("127.0.0.1", args.port))?,
+    let listener = match lab_kit::supervised::inherited_listener() {
+        Some(inherited) => inherited?,
+        None => std::net::TcpListener::bind(("127.0.0.1", args.port))?,
     };
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     // Start-up work: the connections already arriving wait in the socket's queue meanwhile (cluster mode), or are
     // served by the instance this one is replacing.
     tokio::time::sleep(args.boot_time).await;
-    notify_ready()?;
+    lab_kit::supervised::notify_ready()?;
     println!("pid {} ready", std::process::id());
     let on_sigterm = args.on_sigterm;
     // ANCHOR: on_sigterm
@@ -179,21 +172,5 @@ async fn serve(args: DemoArgs) -> anyhow::Result<()> {
     crate::drain::serve_and_drain(listener, app(), args.drain_grace, sigterm).await?;
     // ANCHOR_END: on_sigterm
     println!("pid {} drained, exiting", std::process::id());
-    Ok(())
-}
-
-#[allow(unsafe_code)]
-fn inherited_listener() -> anyhow::Result<std::net::TcpListener> {
-    // SAFETY: LISTEN_FDS=1 says the supervisor placed a listening socket at fd 3 before exec, and nothing else in
-    // this process has taken it: exactly one owner closes it.
-    Ok(unsafe { std::net::TcpListener::from_raw_fd(LISTEN_FD) })
-}
-
-/// Sends `READY=1` to `$NOTIFY_SOCKET`, when there is one (systemd's `sd_notify`).
-fn notify_ready() -> anyhow::Result<()> {
-    if let Ok(path) = std::env::var("NOTIFY_SOCKET") {
-        let socket = std::os::unix::net::UnixDatagram::unbound()?;
-        socket.send_to(b"READY=1", path)?;
-    }
     Ok(())
 }

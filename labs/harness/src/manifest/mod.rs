@@ -36,6 +36,9 @@ pub struct Manifest {
     pub server: String,
     /// The cargo package that holds the server binary.
     pub package: String,
+    /// Packages whose binaries the server starts as processes of its own, built with it (`also_build`: the
+    /// process-manager lab runs another lab's server as its supervised app).
+    pub also_build: Vec<String>,
     /// The folder `lab.toml` is in.
     pub dir: PathBuf,
     /// The naive variant every other is measured against (`cargo xtask check` runs it beside the exercise, for

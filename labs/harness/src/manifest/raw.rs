@@ -15,6 +15,8 @@ pub(super) struct RawManifest {
     pub(super) chapter: Option<String>,
     pub(super) server: String,
     pub(super) package: Option<String>,
+    #[serde(default)]
+    pub(super) also_build: Vec<String>,
     pub(super) baseline: Option<Spanned<String>>,
     pub(super) variants: Vec<Spanned<RawVariant>>,
     pub(super) profile: BTreeMap<String, Spanned<RawProfile>>,

@@ -61,6 +61,7 @@ pub(super) fn manifest(source: &Source) -> Result<Manifest, ManifestError> {
         title: raw.title,
         chapter: raw.chapter,
         package: raw.package.unwrap_or_else(|| raw.server.clone()),
+        also_build: raw.also_build,
         server: raw.server,
         dir: source.dir.clone(),
         baseline,

@@ -14,6 +14,19 @@ macro_rules! grade_flash_sale {
         /// The page's objective: a view answered (built, or refused) later than this has missed it.
         const OBJECTIVE: Duration = Duration::from_millis(100);
 
+        /// A view of each of `ids`, all started at once, each on its own task.
+        fn views_of(
+            pages: &Arc<drill::ProductPages>,
+            ids: impl IntoIterator<Item = u32>,
+        ) -> Vec<tokio::task::JoinHandle<Result<Arc<String>, support::CatalogueBusy>>> {
+            ids.into_iter()
+                .map(|id| {
+                    let pages = pages.clone();
+                    tokio::spawn(async move { pages.page(id).await })
+                })
+                .collect()
+        }
+
         #[tokio::test(flavor = "current_thread", start_paused = true)]
         #[allow(clippy::await_holding_lock)]
         async fn a_cached_page_is_served_without_a_query_until_it_expires() {
@@ -41,13 +54,7 @@ macro_rules! grade_flash_sale {
         async fn a_thousand_views_at_once_of_a_cold_page_send_one_query() {
             let _counters = support::counters_lock();
             let pages = Arc::new(drill::ProductPages::new());
-            let views: Vec<_> = (0..1_000)
-                .map(|_| {
-                    let pages = pages.clone();
-                    tokio::spawn(async move { pages.page(7).await })
-                })
-                .collect();
-            for view in views {
+            for view in views_of(&pages, std::iter::repeat_n(7, 1_000)) {
                 let page = view
                     .await
                     .expect("a view panicked")
@@ -67,12 +74,7 @@ macro_rules! grade_flash_sale {
         async fn different_products_are_built_independently() {
             let _counters = support::counters_lock();
             let pages = Arc::new(drill::ProductPages::new());
-            let views: Vec<_> = (0..support::CATALOGUE_CONNECTIONS as u32)
-                .map(|id| {
-                    let pages = pages.clone();
-                    tokio::spawn(async move { pages.page(id).await })
-                })
-                .collect();
+            let views = views_of(&pages, 0..support::CATALOGUE_CONNECTIONS as u32);
             for (id, view) in views.into_iter().enumerate() {
                 let page = view
                     .await
@@ -92,12 +94,7 @@ macro_rules! grade_flash_sale {
             let _counters = support::counters_lock();
             let pages = Arc::new(drill::ProductPages::new());
             // Every connection busy until 50 ms …
-            let busy: Vec<_> = (0..support::CATALOGUE_CONNECTIONS as u32)
-                .map(|id| {
-                    let pages = pages.clone();
-                    tokio::spawn(async move { pages.page(id).await })
-                })
-                .collect();
+            let busy = views_of(&pages, 0..support::CATALOGUE_CONNECTIONS as u32);
             tokio::time::sleep(Duration::from_millis(45)).await;
             // … so this view waits 5 ms for one: well within the objective, and worth waiting for.
             let page = pages.page(99).await;
