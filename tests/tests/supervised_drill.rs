@@ -24,11 +24,23 @@ fn supervised(variant: &str) -> (ServerProcess, tempfile::TempDir) {
     (ServerProcess::start(command), home)
 }
 
-fn sign_in_everyone(server: &ServerProcess) {
+/// Signs in every user, each on a new connection; returns how many had to be sent again because their connection
+/// was closed unanswered. That happens only while an instance is being replaced: lab-kit's graceful stop (axum's)
+/// closes a connection it accepted but has not read a request from yet, where the demo app's `drain.rs` answers it.
+/// The harness's runs (kept-alive connections) lost no request to it; a test opening 6,000 connections as fast as
+/// it can sometimes does, and a client would retry such a request as this one does.
+fn sign_in_everyone(server: &ServerProcess) -> u32 {
+    let mut sent_again = 0;
     for user in 0..SIGN_INS {
-        let (status, body) = server.get(&format!("/login?user=user{user}"));
+        let path = format!("/login?user=user{user}");
+        let (mut status, mut body) = server.get(&path);
+        if status == 0 {
+            sent_again += 1;
+            (status, body) = server.get(&path);
+        }
         assert_eq!(status, 200, "sign-in {user}: {body}");
     }
+    sent_again
 }
 
 #[test]
@@ -39,7 +51,11 @@ fn the_supervisor_replaces_the_shipped_session_store_over_its_memory_limit_and_n
         stats["memory_restarts"], 0,
         "the supervisor's counters are in the drill server's /stats: {stats}"
     );
-    sign_in_everyone(&shipped);
+    let sent_again = sign_in_everyone(&shipped);
+    assert!(
+        sent_again <= 2,
+        "{sent_again} sign-ins closed unanswered: more than the replacement explains"
+    );
     // 47 MiB of sessions against a 32 MB limit read every 100 ms: replaced as soon as the new instance is ready.
     eventually("the shipped session store's memory restart", || {
         shipped.stats()["memory_restarts"].as_u64() >= Some(1)
@@ -49,7 +65,11 @@ fn the_supervisor_replaces_the_shipped_session_store_over_its_memory_limit_and_n
     shipped.terminate();
 
     let (fixed, _home) = supervised("leak-fixed");
-    sign_in_everyone(&fixed);
+    assert_eq!(
+        sign_in_everyone(&fixed),
+        0,
+        "no replacement, so no connection closed unanswered"
+    );
     let stats = fixed.stats();
     assert_eq!(stats["sessions_kept"], 500, "{stats}");
     assert_eq!(stats["memory_restarts"], 0, "500 sessions are 4 MiB: {stats}");
