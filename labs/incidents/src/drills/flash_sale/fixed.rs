@@ -17,9 +17,10 @@
 //! it, and soon no view is answered within its objective. A wait budget turns the excess into quick refusals
 //! instead: a build that has not got a connection within [`CONNECTION_WAIT_BUDGET`] is refused, its view answered
 //! 429 with `Retry-After` at once, and every build that *is* admitted still meets the objective (at most 30 ms
-//! waiting + 50 ms building, with 20 ms to spare for the rest of the request's path). The database keeps working at its capacity either way; shedding decides
-//! whether that capacity is spent on views still worth answering. Node.js services do the same with a bounded
-//! queue in front of the pool (`toobusy-js`, `p-queue` with a timeout, or the pool's own `acquireTimeoutMillis`).
+//! waiting + 50 ms building, with 20 ms to spare for the rest of the request's path). The database keeps working
+//! at its capacity either way; shedding decides whether that capacity is spent on views still worth answering.
+//! Node.js services do the same with a bounded queue in front of the pool (`toobusy-js`, `p-queue` with a timeout,
+//! or the pool's own `acquireTimeoutMillis`).
 
 use std::sync::Arc;
 use std::time::Duration;
